@@ -1,0 +1,18 @@
+//! # pushcodec
+//!
+//! Zero-copy [`tokio_util::codec`] codecs for the two server-push protocols of
+//! the web:
+//!
+//! * [`ws`] — WebSocket (RFC 6455): frames, messages, the opening handshake and
+//!   a `Stream + Sink` connection type.
+//! * [`sse`] — Server-Sent Events (WHATWG HTML §9.2 "Server-sent events"): a
+//!   decoder exact to the "interpreting an event stream" algorithm and an
+//!   encoder that cannot emit a broken stream.
+//!
+//! Payloads are handed out as [`bytes::Bytes`] slices of the read buffer: no
+//! copy and no allocation per frame or per single-line event.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod sse;
+pub mod ws;

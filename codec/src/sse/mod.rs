@@ -1,0 +1,1 @@
+//! Server-Sent Events (WHATWG HTML §9.2).

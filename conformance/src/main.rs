@@ -1,0 +1,2 @@
+//! Conformance report (to be built in issue 4).
+fn main() {}

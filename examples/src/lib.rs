@@ -1,0 +1,2 @@
+//! Shared code of pushcodec's example programs.
+#![forbid(unsafe_code)]
