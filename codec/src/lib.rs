@@ -15,4 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod sse;
+mod utf8_bytes;
 pub mod ws;
+
+pub use utf8_bytes::{NotUtf8, Utf8Bytes};
