@@ -1,0 +1,2 @@
+//! Spec vectors and the conformance runner for pushcodec.
+#![forbid(unsafe_code)]
