@@ -1,0 +1,448 @@
+//! [`FrameCodec`]: a `tokio_util` codec for single frames, in either role.
+//!
+//! Decoding parses the header once (it is cached while the payload
+//! arrives), enforces every header rule before buffering anything, reserves
+//! at most what the frame still needs (bounded by `max_frame_size`), then
+//! unmasks the payload in place and splits it off the read buffer as
+//! [`Bytes`]: no copy, and no allocation per frame once the buffer's
+//! allocation is shared (`BytesMut::split_to` + `freeze`; the buffer is
+//! reclaimed when the handed-out frames are dropped — see
+//! `codec/tests/ws_alloc.rs`).
+
+use bytes::{Buf, BytesMut};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio_util::codec::{Decoder, Encoder};
+
+use super::config::DEFAULT_MAX_FRAME_SIZE;
+use super::error::Error;
+use super::frame::{Frame, FrameHeader, MAX_HEADER_LEN};
+use super::mask::apply_mask;
+
+/// Which end of the connection we are (RFC 6455 §5.1, §5.3).
+///
+/// ```
+/// use pushcodec::ws::Role;
+/// assert!(Role::Client.masks_outgoing());
+/// assert!(!Role::Server.masks_outgoing());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Role {
+    /// Expects masked frames, sends unmasked ones.
+    Server,
+    /// Expects unmasked frames, masks every frame it sends.
+    Client,
+}
+
+impl Role {
+    /// Whether frames we send are masked (`Client`).
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Role::Client.masks_outgoing());
+    /// ```
+    pub fn masks_outgoing(self) -> bool {
+        self == Role::Client
+    }
+
+    /// The other end's role.
+    ///
+    /// ```
+    /// use pushcodec::ws::Role;
+    /// assert_eq!(Role::Client.peer(), Role::Server);
+    /// ```
+    pub fn peer(self) -> Role {
+        match self {
+            Role::Server => Role::Client,
+            Role::Client => Role::Server,
+        }
+    }
+}
+
+/// Largest single `reserve` the decoder makes while a payload arrives; a
+/// large frame grows the buffer in steps as its bytes actually come in, so a
+/// header announcing 16 MiB costs nothing until the peer sends them.
+const MAX_RESERVE_STEP: usize = 256 << 10;
+
+/// Frame codec: `Decoder<Item = Frame>` + `Encoder<Frame>`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pushcodec::ws::{Frame, FrameCodec, OpCode};
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let mut client = FrameCodec::client();
+/// let mut server = FrameCodec::server();
+/// let mut wire = BytesMut::new();
+/// client.encode(Frame::new(true, OpCode::Text, "hi"), &mut wire).unwrap();
+/// assert_eq!(wire[1] & 0x80, 0x80); // masked
+/// let frame = server.decode(&mut wire).unwrap().unwrap();
+/// assert_eq!(&frame.payload[..], b"hi");
+/// ```
+pub struct FrameCodec {
+    role: Role,
+    max_frame_size: usize,
+    allowed_rsv: u8,
+    rng: StdRng,
+    /// Header already parsed (and checked) for the frame being buffered.
+    pending: Option<(FrameHeader, usize)>,
+}
+
+impl std::fmt::Debug for FrameCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameCodec")
+            .field("role", &self.role)
+            .field("max_frame_size", &self.max_frame_size)
+            .field("allowed_rsv", &self.allowed_rsv)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FrameCodec {
+    /// A codec for `role` accepting frames up to `max_frame_size` bytes of
+    /// payload. Masking keys come from a ChaCha-based CSPRNG (`StdRng`)
+    /// seeded from the thread-local OS-seeded generator.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::FrameCodec::new(pushcodec::ws::Role::Server, 1 << 20);
+    /// assert_eq!(c.max_frame_size(), 1 << 20);
+    /// ```
+    pub fn new(role: Role, max_frame_size: usize) -> FrameCodec {
+        FrameCodec {
+            role,
+            max_frame_size,
+            allowed_rsv: 0,
+            rng: StdRng::from_rng(&mut rand::rng()),
+            pending: None,
+        }
+    }
+
+    /// Server role, default 16 MiB frame limit.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::FrameCodec::server().role(), pushcodec::ws::Role::Server);
+    /// ```
+    pub fn server() -> FrameCodec {
+        FrameCodec::new(Role::Server, DEFAULT_MAX_FRAME_SIZE)
+    }
+
+    /// Client role, default 16 MiB frame limit.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::FrameCodec::client().role(), pushcodec::ws::Role::Client);
+    /// ```
+    pub fn client() -> FrameCodec {
+        FrameCodec::new(Role::Client, DEFAULT_MAX_FRAME_SIZE)
+    }
+
+    /// Builder: sets the frame payload limit.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::FrameCodec::server().with_max_frame_size(125);
+    /// assert_eq!(c.max_frame_size(), 125);
+    /// ```
+    pub fn with_max_frame_size(mut self, n: usize) -> FrameCodec {
+        self.max_frame_size = n;
+        self
+    }
+
+    /// Builder: RSV bits (`0b0xxx`, RSV1 = `0b100`) that a negotiated
+    /// extension claims and the decoder therefore lets through (RFC 6455
+    /// §5.2). Default: none.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::FrameCodec::server().with_allowed_rsv(0b100); // permessage-deflate's RSV1
+    /// assert_eq!(c.allowed_rsv(), 0b100);
+    /// ```
+    pub fn with_allowed_rsv(mut self, rsv: u8) -> FrameCodec {
+        self.allowed_rsv = rsv & 0x7;
+        self
+    }
+
+    /// Our role.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::FrameCodec::client().role(), pushcodec::ws::Role::Client);
+    /// ```
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The frame payload limit.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::FrameCodec::server().max_frame_size(), 16 << 20);
+    /// ```
+    pub fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// RSV bits accepted on input.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::FrameCodec::server().allowed_rsv(), 0);
+    /// ```
+    pub fn allowed_rsv(&self) -> u8 {
+        self.allowed_rsv
+    }
+
+    /// The header to send for `frame` in our role: a fresh random mask key
+    /// for a client, none for a server. Checks the control-frame rules
+    /// (RFC 6455 §5.5) so that we never emit a frame the peer must reject.
+    ///
+    /// ```
+    /// use pushcodec::ws::{Frame, FrameCodec, OpCode};
+    /// let mut c = FrameCodec::client();
+    /// let h = c.outgoing_header(&Frame::new(true, OpCode::Binary, "x")).unwrap();
+    /// assert!(h.mask.is_some());
+    /// assert!(c.outgoing_header(&Frame::new(true, OpCode::Ping, vec![0u8; 126])).is_err());
+    /// ```
+    pub fn outgoing_header(&mut self, frame: &Frame) -> Result<FrameHeader, Error> {
+        if frame.opcode.is_control() {
+            if !frame.fin {
+                return Err(Error::FragmentedControlFrame {
+                    opcode: frame.opcode,
+                });
+            }
+            if frame.payload.len() > 125 {
+                return Err(Error::ControlFrameTooLong {
+                    opcode: frame.opcode,
+                    len: frame.payload.len() as u64,
+                });
+            }
+        }
+        let mask = if self.role.masks_outgoing() {
+            Some(self.rng.random::<[u8; 4]>())
+        } else {
+            None
+        };
+        Ok(frame.header(mask))
+    }
+
+    /// Role-dependent header rules, checked before anything is buffered.
+    /// `budget` = (bytes of the current message already received,
+    /// `max_message_size`) lets the message layer reject an oversized data
+    /// frame from its header too.
+    fn check(&self, h: &FrameHeader, budget: Option<(u64, usize)>) -> Result<(), Error> {
+        if h.rsv & !self.allowed_rsv != 0 {
+            return Err(Error::ReservedBits { rsv: h.rsv });
+        }
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => return Err(Error::UnmaskedFrame),
+            (Role::Client, true) => return Err(Error::MaskedFrame),
+            _ => {}
+        }
+        if h.payload_len > self.max_frame_size as u64 {
+            return Err(Error::FrameTooBig {
+                len: h.payload_len,
+                max: self.max_frame_size,
+            });
+        }
+        if let Some((already, max)) = budget {
+            let size = already.saturating_add(h.payload_len);
+            if !h.opcode.is_control() && size > max as u64 {
+                return Err(Error::MessageTooBig { size, max });
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Decoder::decode`] with a message-size budget (see `check`).
+    pub(crate) fn decode_with_budget(
+        &mut self,
+        src: &mut BytesMut,
+        budget: Option<(u64, usize)>,
+    ) -> Result<Option<Frame>, Error> {
+        let (header, header_len) = match self.pending {
+            Some(p) => p,
+            None => match FrameHeader::parse(src)? {
+                Some((h, n)) => {
+                    self.check(&h, budget)?;
+                    self.pending = Some((h, n));
+                    (h, n)
+                }
+                None => {
+                    src.reserve(MAX_HEADER_LEN.saturating_sub(src.len()));
+                    return Ok(None);
+                }
+            },
+        };
+        // `check` bounded payload_len by max_frame_size (a usize).
+        let payload_len = header.payload_len as usize;
+        let total = header_len + payload_len;
+        if src.len() < total {
+            src.reserve((total - src.len()).min(MAX_RESERVE_STEP));
+            return Ok(None);
+        }
+        self.pending = None;
+        src.advance(header_len);
+        let mut payload = src.split_to(payload_len);
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        Ok(Some(Frame {
+            fin: header.fin,
+            rsv: header.rsv,
+            opcode: header.opcode,
+            payload: payload.freeze(),
+        }))
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Frame;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
+        self.decode_with_budget(src, None)
+    }
+}
+
+impl Encoder<Frame> for FrameCodec {
+    type Error = Error;
+
+    /// Appends the frame to `dst`; a client masks a copy of the payload as
+    /// it goes into `dst` (the caller's `Bytes` is never modified).
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), Error> {
+        let header = self.outgoing_header(&frame)?;
+        dst.reserve(header.encoded_len() + frame.payload.len());
+        header.encode(dst);
+        let start = dst.len();
+        dst.extend_from_slice(&frame.payload);
+        if let Some(key) = header.mask {
+            apply_mask(&mut dst[start..], key, 0);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::OpCode;
+
+    fn wire(role_of_sender: Role, frame: Frame) -> BytesMut {
+        let mut c = FrameCodec::new(role_of_sender, usize::MAX);
+        let mut b = BytesMut::new();
+        c.encode(frame, &mut b).unwrap();
+        b
+    }
+
+    #[test]
+    fn server_rejects_unmasked_and_client_rejects_masked() {
+        let mut from_server = wire(Role::Server, Frame::new(true, OpCode::Text, "x"));
+        assert!(matches!(
+            FrameCodec::server().decode(&mut from_server),
+            Err(Error::UnmaskedFrame)
+        ));
+        let mut from_client = wire(Role::Client, Frame::new(true, OpCode::Text, "x"));
+        assert!(matches!(
+            FrameCodec::client().decode(&mut from_client),
+            Err(Error::MaskedFrame)
+        ));
+    }
+
+    #[test]
+    fn rsv_bits_rejected_unless_allowed() {
+        let mut f = Frame::new(true, OpCode::Binary, "x");
+        f.rsv = 0b100;
+        let mut b = wire(Role::Client, f.clone());
+        assert!(matches!(
+            FrameCodec::server().decode(&mut b.clone()),
+            Err(Error::ReservedBits { rsv: 0b100 })
+        ));
+        let got = FrameCodec::server()
+            .with_allowed_rsv(0b100)
+            .decode(&mut b)
+            .unwrap();
+        assert_eq!(got, Some(f));
+    }
+
+    #[test]
+    fn too_big_is_rejected_from_the_header_alone() {
+        // Header announcing 2^40 bytes, no payload at all.
+        let mut b =
+            BytesMut::from(&b"\x82\xFF\x00\x00\x01\x00\x00\x00\x00\x00\x01\x02\x03\x04"[..]);
+        let cap = b.capacity();
+        let err = FrameCodec::server().decode(&mut b).unwrap_err();
+        assert!(matches!(err, Error::FrameTooBig { len, .. } if len == 1 << 40));
+        assert_eq!(b.capacity(), cap, "nothing reserved before the check");
+    }
+
+    #[test]
+    fn reserve_is_bounded_by_the_frame() {
+        let mut c = FrameCodec::new(Role::Server, 1000);
+        let mut b = BytesMut::from(&b"\x82\xFE\x03\xE8\x01\x02\x03\x04"[..]); // 1000 bytes announced
+        assert!(c.decode(&mut b).unwrap().is_none());
+        assert!(
+            b.capacity() <= 2 * (1000 + MAX_HEADER_LEN),
+            "cap {}",
+            b.capacity()
+        );
+    }
+
+    #[test]
+    fn byte_by_byte_decodes_the_same_frame() {
+        let payload: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+        let full = wire(
+            Role::Client,
+            Frame::new(true, OpCode::Binary, payload.clone()),
+        );
+        let mut c = FrameCodec::server();
+        let mut buf = BytesMut::new();
+        let mut out = None;
+        for (i, byte) in full.iter().enumerate() {
+            buf.extend_from_slice(&[*byte]);
+            if let Some(f) = c.decode(&mut buf).unwrap() {
+                assert_eq!(i, full.len() - 1, "frame complete only at the last byte");
+                out = Some(f);
+            }
+        }
+        assert_eq!(&out.unwrap().payload[..], &payload[..]);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn payload_is_a_slice_of_the_read_buffer() {
+        let mut b = wire(
+            Role::Client,
+            Frame::new(true, OpCode::Binary, vec![5u8; 64]),
+        );
+        let base = b.as_ptr() as usize;
+        let f = FrameCodec::server().decode(&mut b).unwrap().unwrap();
+        let p = f.payload.as_ptr() as usize;
+        assert_eq!(
+            p,
+            base + 2 + 4,
+            "payload starts right after the 6-byte header"
+        );
+    }
+
+    #[test]
+    fn masking_keys_differ_between_frames() {
+        let mut c = FrameCodec::client();
+        let keys: std::collections::HashSet<[u8; 4]> = (0..64)
+            .map(|_| {
+                c.outgoing_header(&Frame::new(true, OpCode::Binary, ""))
+                    .unwrap()
+                    .mask
+                    .unwrap()
+            })
+            .collect();
+        assert!(keys.len() > 60, "keys repeat: {}", keys.len());
+    }
+
+    #[test]
+    fn encoder_refuses_invalid_control_frames() {
+        let mut c = FrameCodec::server();
+        let mut b = BytesMut::new();
+        assert!(c
+            .encode(Frame::new(false, OpCode::Ping, ""), &mut b)
+            .is_err());
+        assert!(c
+            .encode(Frame::new(true, OpCode::Close, vec![0u8; 126]), &mut b)
+            .is_err());
+        assert!(b.is_empty());
+    }
+}

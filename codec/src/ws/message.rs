@@ -1,0 +1,331 @@
+//! [`Message`]: a whole WebSocket message or control frame, and
+//! [`Fragments`]: the frames a message is sent as.
+
+use bytes::Bytes;
+
+use super::close::CloseFrame;
+use super::error::Error;
+use super::frame::{Frame, OpCode};
+use crate::Utf8Bytes;
+
+/// A complete WebSocket message (data messages reassembled from their
+/// fragments) or a control frame.
+///
+/// ```
+/// use pushcodec::ws::Message;
+/// let m = Message::text("hello");
+/// assert_eq!(m.as_text(), Some("hello"));
+/// let b = Message::binary(vec![1u8, 2, 3]);
+/// assert_eq!(b.len(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message (validated UTF-8, zero-copy).
+    Text(Utf8Bytes),
+    /// A binary message.
+    Binary(Bytes),
+    /// A ping (payload at most 125 bytes).
+    Ping(Bytes),
+    /// A pong (payload at most 125 bytes).
+    Pong(Bytes),
+    /// A close frame, with a code and reason or empty.
+    Close(Option<CloseFrame>),
+}
+
+impl Message {
+    /// A text message.
+    ///
+    /// ```
+    /// let m = pushcodec::ws::Message::text(String::from("hi"));
+    /// assert!(m.is_text());
+    /// ```
+    pub fn text(t: impl Into<Utf8Bytes>) -> Message {
+        Message::Text(t.into())
+    }
+
+    /// A binary message.
+    ///
+    /// ```
+    /// let m = pushcodec::ws::Message::binary(&b"\x00"[..]);
+    /// assert!(m.is_binary());
+    /// ```
+    pub fn binary(b: impl Into<Bytes>) -> Message {
+        Message::Binary(b.into())
+    }
+
+    /// A ping.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::ping(&b"p"[..]).is_control());
+    /// ```
+    pub fn ping(b: impl Into<Bytes>) -> Message {
+        Message::Ping(b.into())
+    }
+
+    /// A pong.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::pong(&b"p"[..]).is_control());
+    /// ```
+    pub fn pong(b: impl Into<Bytes>) -> Message {
+        Message::Pong(b.into())
+    }
+
+    /// A close message with a code and reason.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// let m = Message::close(CloseCode::NORMAL, "bye");
+    /// assert!(m.is_close());
+    /// ```
+    pub fn close(code: super::CloseCode, reason: impl Into<Utf8Bytes>) -> Message {
+        Message::Close(Some(CloseFrame::new(code, reason)))
+    }
+
+    /// Whether this is a text message.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::text("x").is_text());
+    /// ```
+    pub fn is_text(&self) -> bool {
+        matches!(self, Message::Text(_))
+    }
+
+    /// Whether this is a binary message.
+    ///
+    /// ```
+    /// assert!(!pushcodec::ws::Message::text("x").is_binary());
+    /// ```
+    pub fn is_binary(&self) -> bool {
+        matches!(self, Message::Binary(_))
+    }
+
+    /// Whether this is a Close.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::Close(None).is_close());
+    /// ```
+    pub fn is_close(&self) -> bool {
+        matches!(self, Message::Close(_))
+    }
+
+    /// Whether this is a control message (Ping, Pong, Close).
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::Close(None).is_control());
+    /// ```
+    pub fn is_control(&self) -> bool {
+        matches!(
+            self,
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_)
+        )
+    }
+
+    /// The text, for a text message.
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::Message::binary(vec![]).as_text(), None);
+    /// ```
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Message::Text(t) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Payload length in bytes (for Close: the reason's length).
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::ws::Message::text("héllo").len(), 6);
+    /// ```
+    pub fn len(&self) -> usize {
+        match self {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
+            Message::Close(c) => c.as_ref().map_or(0, |c| c.reason.len()),
+        }
+    }
+
+    /// Whether the payload is empty.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::Message::binary(vec![]).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The payload bytes (for Close: the encoded 2-byte code + reason, or
+    /// nothing).
+    ///
+    /// ```
+    /// assert_eq!(&pushcodec::ws::Message::text("ab").into_payload().unwrap()[..], b"ab");
+    /// ```
+    pub fn into_payload(self) -> Result<Bytes, Error> {
+        Ok(match self {
+            Message::Text(t) => t.into_bytes(),
+            Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b,
+            Message::Close(None) => Bytes::new(),
+            Message::Close(Some(c)) => c.encode()?,
+        })
+    }
+
+    /// The frames this message is sent as: one frame, or for data messages
+    /// with `fragment_size = Some(n)`, frames of at most `n` payload bytes
+    /// (slices of the payload, no copy). Fails for control messages longer
+    /// than 125 bytes and Close codes not valid on the wire (RFC 6455 §5.5,
+    /// §7.4).
+    ///
+    /// ```
+    /// use pushcodec::ws::{Message, OpCode};
+    /// let frames: Vec<_> = Message::text("abcdefg").into_frames(Some(3)).unwrap().collect();
+    /// assert_eq!(frames.len(), 3);
+    /// assert_eq!(frames[0].opcode, OpCode::Text);
+    /// assert_eq!(frames[1].opcode, OpCode::Continuation);
+    /// assert!(frames[2].fin && !frames[1].fin);
+    /// ```
+    pub fn into_frames(self, fragment_size: Option<usize>) -> Result<Fragments, Error> {
+        let opcode = match &self {
+            Message::Text(_) => OpCode::Text,
+            Message::Binary(_) => OpCode::Binary,
+            Message::Ping(_) => OpCode::Ping,
+            Message::Pong(_) => OpCode::Pong,
+            Message::Close(_) => OpCode::Close,
+        };
+        if let Message::Close(Some(cf)) = &self {
+            if !cf.code.is_valid_on_wire() {
+                return Err(Error::InvalidCloseCode { code: cf.code.0 });
+            }
+        }
+        let payload = self.into_payload()?;
+        if opcode.is_control() && payload.len() > 125 {
+            return Err(Error::ControlFrameTooLong {
+                opcode,
+                len: payload.len() as u64,
+            });
+        }
+        let size = if opcode.is_control() {
+            None
+        } else {
+            fragment_size.map(|n| n.max(1))
+        };
+        Ok(Fragments {
+            opcode,
+            rest: payload,
+            size,
+            started: false,
+            done: false,
+        })
+    }
+}
+
+/// Iterator over the frames of one outgoing message; see
+/// [`Message::into_frames`].
+///
+/// ```
+/// let n = pushcodec::ws::Message::binary(vec![0u8; 10]).into_frames(None).unwrap().count();
+/// assert_eq!(n, 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fragments {
+    opcode: OpCode,
+    rest: Bytes,
+    size: Option<usize>,
+    started: bool,
+    done: bool,
+}
+
+impl Iterator for Fragments {
+    type Item = Frame;
+
+    fn next(&mut self) -> Option<Frame> {
+        if self.done {
+            return None;
+        }
+        let opcode = if self.started {
+            OpCode::Continuation
+        } else {
+            self.opcode
+        };
+        self.started = true;
+        let payload = match self.size {
+            Some(n) if self.rest.len() > n => self.rest.split_to(n),
+            _ => {
+                self.done = true;
+                std::mem::take(&mut self.rest)
+            }
+        };
+        Some(Frame {
+            fin: self.done,
+            rsv: 0,
+            opcode,
+            payload,
+        })
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Message {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let control = |u: &mut arbitrary::Unstructured<'a>| -> arbitrary::Result<Bytes> {
+            let mut v: Vec<u8> = u.arbitrary()?;
+            v.truncate(125);
+            Ok(Bytes::from(v))
+        };
+        Ok(match u.int_in_range(0..=4u8)? {
+            0 => Message::Text(Utf8Bytes::arbitrary(u)?),
+            1 => Message::Binary(Bytes::from(Vec::<u8>::arbitrary(u)?)),
+            2 => Message::Ping(control(u)?),
+            3 => Message::Pong(control(u)?),
+            _ => Message::Close(Option::<CloseFrame>::arbitrary(u)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::CloseCode;
+
+    #[test]
+    fn fragments_reassemble_to_the_payload() {
+        let data: Vec<u8> = (0..100u8).collect();
+        for size in 1..=101 {
+            let frames: Vec<Frame> = Message::binary(data.clone())
+                .into_frames(Some(size))
+                .unwrap()
+                .collect();
+            assert_eq!(
+                frames.len(),
+                data.len().div_ceil(size).max(1),
+                "size {size}"
+            );
+            let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload.to_vec()).collect();
+            assert_eq!(joined, data);
+            assert!(frames.last().unwrap().fin);
+            assert!(frames[..frames.len() - 1].iter().all(|f| !f.fin));
+        }
+    }
+
+    #[test]
+    fn empty_message_is_one_frame() {
+        let frames: Vec<Frame> = Message::text("").into_frames(Some(4)).unwrap().collect();
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].fin);
+    }
+
+    #[test]
+    fn control_messages_are_never_fragmented_and_are_checked() {
+        assert_eq!(
+            Message::ping(vec![0u8; 100])
+                .into_frames(Some(10))
+                .unwrap()
+                .count(),
+            1
+        );
+        assert!(Message::ping(vec![0u8; 126]).into_frames(None).is_err());
+        assert!(Message::close(CloseCode(1005), "")
+            .into_frames(None)
+            .is_err());
+    }
+}

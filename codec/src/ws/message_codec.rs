@@ -1,0 +1,375 @@
+//! [`MessageCodec`]: reassembles frames into [`Message`]s and splits
+//! messages into frames (RFC 6455 §5.4 fragmentation, §5.5 control frames,
+//! §5.6 + §8.1 UTF-8 text, §7.4 close codes).
+//!
+//! An unfragmented message is handed out as the frame's own payload slice
+//! (no copy). A fragmented one is appended to a per-message buffer as its
+//! fragments arrive (one copy; the buffer never grows past
+//! `max_message_size`, which is checked from each fragment's header before
+//! its payload is buffered). Text is validated incrementally, fragment by
+//! fragment, so invalid UTF-8 fails as soon as a fragment makes the prefix
+//! impossible. Control frames may arrive between fragments and are handed
+//! out at once.
+
+use bytes::{Bytes, BytesMut};
+use tokio_util::codec::{Decoder, Encoder};
+
+use super::close::CloseFrame;
+use super::config::WebSocketConfig;
+use super::error::Error;
+use super::frame::OpCode;
+use super::frame_codec::{FrameCodec, Role};
+use super::message::Message;
+use super::utf8::Utf8Validator;
+use crate::Utf8Bytes;
+
+/// A fragmented message being reassembled.
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    buf: BytesMut,
+    utf8: Utf8Validator,
+}
+
+/// Message codec: `Decoder<Item = Message>` + `Encoder<Message>`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pushcodec::ws::{Message, MessageCodec, Role, WebSocketConfig};
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let cfg = WebSocketConfig::default().auto_fragment_size(Some(4));
+/// let mut client = MessageCodec::with_config(Role::Client, &cfg);
+/// let mut server = MessageCodec::new(Role::Server);
+/// let mut wire = BytesMut::new();
+/// client.encode(Message::text("fragmented text"), &mut wire).unwrap(); // 4 frames
+/// assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("fragmented text")));
+/// ```
+#[derive(Debug)]
+pub struct MessageCodec {
+    frames: FrameCodec,
+    max_message_size: usize,
+    auto_fragment_size: Option<usize>,
+    partial: Option<Partial>,
+}
+
+impl MessageCodec {
+    /// A codec for `role` with the default limits (16 MiB frame, 64 MiB
+    /// message, no auto-fragmentation).
+    ///
+    /// ```
+    /// let c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Server);
+    /// assert_eq!(c.max_message_size(), 64 << 20);
+    /// ```
+    pub fn new(role: Role) -> MessageCodec {
+        MessageCodec::with_config(role, &WebSocketConfig::default())
+    }
+
+    /// A codec for `role` with the limits of `config`.
+    ///
+    /// ```
+    /// use pushcodec::ws::{MessageCodec, Role, WebSocketConfig};
+    /// let c = MessageCodec::with_config(Role::Client, &WebSocketConfig::default().max_message_size(10));
+    /// assert_eq!(c.max_message_size(), 10);
+    /// ```
+    pub fn with_config(role: Role, config: &WebSocketConfig) -> MessageCodec {
+        MessageCodec {
+            frames: FrameCodec::new(role, config.max_frame_size),
+            max_message_size: config.max_message_size,
+            auto_fragment_size: config.auto_fragment_size,
+            partial: None,
+        }
+    }
+
+    /// The largest accepted message.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Server);
+    /// assert_eq!(c.max_message_size(), 64 << 20);
+    /// ```
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// The frame layer (e.g. to read its role or limit).
+    ///
+    /// ```
+    /// let c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Server);
+    /// assert_eq!(c.frame_codec().max_frame_size(), 16 << 20);
+    /// ```
+    pub fn frame_codec(&self) -> &FrameCodec {
+        &self.frames
+    }
+
+    /// Mutable access to the frame layer (the stream uses it to build
+    /// outgoing headers with fresh mask keys).
+    ///
+    /// ```
+    /// let mut c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Client);
+    /// let f = pushcodec::ws::Frame::new(true, pushcodec::ws::OpCode::Ping, "");
+    /// assert!(c.frame_codec_mut().outgoing_header(&f).unwrap().mask.is_some());
+    /// ```
+    pub fn frame_codec_mut(&mut self) -> &mut FrameCodec {
+        &mut self.frames
+    }
+
+    /// The auto-fragmentation size used by the encoder.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Client);
+    /// assert_eq!(c.auto_fragment_size(), None);
+    /// ```
+    pub fn auto_fragment_size(&self) -> Option<usize> {
+        self.auto_fragment_size
+    }
+
+    /// Whether a fragmented message is partly received.
+    ///
+    /// ```
+    /// let c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Client);
+    /// assert!(!c.in_message());
+    /// ```
+    pub fn in_message(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    fn utf8_err(offset: usize) -> Error {
+        Error::InvalidUtf8 {
+            what: "text message",
+            offset,
+        }
+    }
+}
+
+impl Decoder for MessageCodec {
+    type Item = Message;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        loop {
+            let already = self.partial.as_ref().map_or(0, |p| p.buf.len() as u64);
+            let frame = match self
+                .frames
+                .decode_with_budget(src, Some((already, self.max_message_size)))?
+            {
+                Some(f) => f,
+                None => return Ok(None),
+            };
+            let payload: Bytes = frame.payload;
+            match frame.opcode {
+                OpCode::Ping => return Ok(Some(Message::Ping(payload))),
+                OpCode::Pong => return Ok(Some(Message::Pong(payload))),
+                OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(payload)?))),
+                OpCode::Text | OpCode::Binary => {
+                    if self.partial.is_some() {
+                        return Err(Error::ExpectedContinuation {
+                            opcode: frame.opcode,
+                        });
+                    }
+                    let text = frame.opcode == OpCode::Text;
+                    if frame.fin {
+                        if !text {
+                            return Ok(Some(Message::Binary(payload)));
+                        }
+                        return match simdutf8::basic::from_utf8(&payload) {
+                            Ok(_) => Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
+                                payload,
+                            )))),
+                            Err(_) => {
+                                let offset = std::str::from_utf8(&payload)
+                                    .err()
+                                    .map_or(0, |e| e.valid_up_to());
+                                Err(Self::utf8_err(offset))
+                            }
+                        };
+                    }
+                    let mut utf8 = Utf8Validator::new();
+                    if text {
+                        utf8.feed(&payload).map_err(|e| Self::utf8_err(e.offset))?;
+                    }
+                    self.partial = Some(Partial {
+                        text,
+                        buf: BytesMut::from(&payload[..]),
+                        utf8,
+                    });
+                }
+                OpCode::Continuation => {
+                    let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
+                    if p.text {
+                        p.utf8
+                            .feed(&payload)
+                            .map_err(|e| Self::utf8_err(e.offset))?;
+                    }
+                    p.buf.extend_from_slice(&payload);
+                    if frame.fin {
+                        let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
+                        let data = p.buf.freeze();
+                        if p.text {
+                            p.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
+                            return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(data))));
+                        }
+                        return Ok(Some(Message::Binary(data)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Encoder<Message> for MessageCodec {
+    type Error = Error;
+
+    /// Appends the frames of `msg` to `dst` (fragmented at
+    /// `auto_fragment_size` if set). Nothing is appended if the message is
+    /// invalid (oversized control payload, close code not valid on the wire).
+    fn encode(&mut self, msg: Message, dst: &mut BytesMut) -> Result<(), Error> {
+        for frame in msg.into_frames(self.auto_fragment_size)? {
+            self.frames.encode(frame, dst)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::{CloseCode, Frame};
+
+    fn client_frames(frames: &[Frame]) -> BytesMut {
+        let mut c = FrameCodec::client();
+        let mut b = BytesMut::new();
+        for f in frames {
+            c.encode(f.clone(), &mut b).unwrap();
+        }
+        b
+    }
+
+    fn decode_all(codec: &mut MessageCodec, buf: &mut BytesMut) -> Result<Vec<Message>, Error> {
+        let mut out = vec![];
+        while let Some(m) = codec.decode(buf)? {
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn control_frames_between_fragments() {
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Text, "Hel"),
+            Frame::new(true, OpCode::Ping, "p"),
+            Frame::new(true, OpCode::Continuation, "lo"),
+        ]);
+        let got = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap();
+        assert_eq!(got, vec![Message::ping(&b"p"[..]), Message::text("Hello")]);
+    }
+
+    #[test]
+    fn continuation_without_start_is_an_error() {
+        let mut b = client_frames(&[Frame::new(true, OpCode::Continuation, "x")]);
+        assert!(matches!(
+            MessageCodec::new(Role::Server).decode(&mut b),
+            Err(Error::UnexpectedContinuation)
+        ));
+    }
+
+    #[test]
+    fn new_data_frame_inside_fragmented_message_is_an_error() {
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Binary, "a"),
+            Frame::new(true, OpCode::Text, "b"),
+        ]);
+        assert!(matches!(
+            decode_all(&mut MessageCodec::new(Role::Server), &mut b),
+            Err(Error::ExpectedContinuation {
+                opcode: OpCode::Text
+            })
+        ));
+    }
+
+    #[test]
+    fn invalid_utf8_fails_at_the_first_bad_fragment() {
+        // Second fragment makes the prefix impossible; a third never comes.
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Text, "ok "),
+            Frame::new(false, OpCode::Continuation, &b"\xed\xa0\x80"[..]),
+        ]);
+        let err = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap_err();
+        assert!(matches!(err, Error::InvalidUtf8 { offset: 3, .. }), "{err}");
+        assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
+    }
+
+    #[test]
+    fn code_point_split_across_fragments_is_fine() {
+        let e = "€".as_bytes();
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Text, &e[..1]),
+            Frame::new(false, OpCode::Continuation, &e[1..2]),
+            Frame::new(true, OpCode::Continuation, &e[2..]),
+        ]);
+        let got = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap();
+        assert_eq!(got, vec![Message::text("€")]);
+    }
+
+    #[test]
+    fn truncated_code_point_at_message_end_fails() {
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Text, "a"),
+            Frame::new(true, OpCode::Continuation, &b"\xe2\x82"[..]),
+        ]);
+        assert!(matches!(
+            decode_all(&mut MessageCodec::new(Role::Server), &mut b),
+            Err(Error::InvalidUtf8 { offset: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn max_message_size_is_enforced_as_fragments_arrive() {
+        let cfg = WebSocketConfig::default().max_message_size(10);
+        let mut codec = MessageCodec::with_config(Role::Server, &cfg);
+        let mut b = client_frames(&[
+            Frame::new(false, OpCode::Binary, vec![0u8; 6]),
+            Frame::new(false, OpCode::Continuation, vec![0u8; 6]),
+        ]);
+        // Only the header of the offending fragment is needed.
+        let second_header_end = 6 + 6 + 6;
+        let mut partial = b.split_to(second_header_end);
+        let err = decode_all(&mut codec, &mut partial).unwrap_err();
+        assert!(
+            matches!(err, Error::MessageTooBig { size: 12, max: 10 }),
+            "{err}"
+        );
+        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
+    }
+
+    #[test]
+    fn unfragmented_payload_is_not_copied() {
+        let mut b = client_frames(&[Frame::new(true, OpCode::Text, "zero copy")]);
+        let start = b.as_ptr() as usize;
+        let m = MessageCodec::new(Role::Server)
+            .decode(&mut b)
+            .unwrap()
+            .unwrap();
+        let Message::Text(t) = m else {
+            panic!("not text")
+        };
+        assert_eq!(t.as_bytes().as_ptr() as usize, start + 6);
+    }
+
+    #[test]
+    fn close_frames_are_validated() {
+        for (payload, ok) in [
+            (&b""[..], true),
+            (&b"\x03\xe8"[..], true),
+            (&b"\x03\xe8bye"[..], true),
+            (&b"\x03"[..], false),
+            (&b"\x03\xec"[..], false), // 1004
+            (&b"\x0b\xb8"[..], true),  // 3000
+            (&b"\x13\x88"[..], false), // 5000
+            (&b"\x03\xe8\xff"[..], false),
+        ] {
+            let mut b = client_frames(&[Frame::new(true, OpCode::Close, payload)]);
+            let r = MessageCodec::new(Role::Server).decode(&mut b);
+            assert_eq!(r.is_ok(), ok, "{payload:x?}");
+        }
+    }
+}
