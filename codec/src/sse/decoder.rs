@@ -1,0 +1,465 @@
+//! [`SseDecoder`]: the WHATWG "interpreting an event stream" algorithm
+//! (HTML §9.2.6) as a [`tokio_util::codec::Decoder`].
+//!
+//! ```text
+//!  bytes ──(line.rs: CR/LF/CRLF, memchr, resumable)──▶ line
+//!  line  ──(UTF-8 with U+FFFD, per line)──▶ text
+//!  text  ──(field.rs: first ':', one space)──▶ (name, value)
+//!  (name, value) ──(this file: data/event/id/retry buffers)──▶ SseItem
+//! ```
+//!
+//! Decoding UTF-8 per line gives the same text as decoding the whole stream
+//! first (§9.2.6 "Streams must be decoded using the UTF-8 decode
+//! algorithm"): CR and LF are ASCII and never part of a multi-byte sequence,
+//! and a lossy decoder never swallows them. Because a line is only decoded
+//! once it is complete, a character split across reads never becomes U+FFFD.
+
+use super::error::DecodeError;
+use super::event::{Event, SseItem};
+use super::field::split_field;
+use super::line::LineSplitter;
+use crate::Utf8Bytes;
+use bytes::{Bytes, BytesMut};
+use std::time::Duration;
+use tokio_util::codec::Decoder;
+
+/// Default [`SseDecoderBuilder::max_line_length`]: 1 MiB.
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 1 << 20;
+/// Default [`SseDecoderBuilder::max_event_size`]: 8 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 8 << 20;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Decodes a `text/event-stream` body into [`SseItem`]s exactly as a
+/// browser's `EventSource` interprets it (HTML §9.2.6), however the bytes are
+/// split into reads.
+///
+/// One decoder per HTTP response: the stream state (BOM, pending event, last
+/// event ID buffer) starts empty, as §9.2.6 says ("They must be initialized
+/// to the empty string"). [`Decoder::decode_eof`] discards an unterminated
+/// event and resets the decoder for a new stream.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use pushcodec::sse::{SseDecoder, SseItem};
+/// use tokio_util::codec::FramedRead;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let body: &[u8] = b"event: token\ndata: {\"t\":\"hi\"}\nid: 1\n\n";
+/// let mut items = FramedRead::new(body, SseDecoder::new());
+/// let Some(Ok(SseItem::Event(ev))) = items.next().await else { panic!() };
+/// assert_eq!(&*ev.event_type, "token");
+/// assert_eq!(&*ev.data, r#"{"t":"hi"}"#);
+/// assert_eq!(&*ev.last_event_id, "1");
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct SseDecoder {
+    lines: LineSplitter,
+    max_line_length: usize,
+    max_event_size: usize,
+    emit_comments: bool,
+    /// Still at the start of the stream: a BOM may come (possibly split).
+    at_stream_start: bool,
+    /// Lines taken off the stream so far (for error messages).
+    line_number: u64,
+    /// The rest of the current event is being skipped after a limit error.
+    skipping_event: bool,
+    data: DataBuffer,
+    /// The event type buffer; `None` stands for the empty string.
+    event_type: Option<Utf8Bytes>,
+    /// The last event ID buffer (§9.2.6).
+    last_event_id_buffer: Utf8Bytes,
+    /// The event source's last event ID string, set on every dispatch
+    /// (§9.2.6 dispatch step 1).
+    last_event_id: Utf8Bytes,
+}
+
+/// The data buffer of §9.2.6, without its trailing LF: no `data` line yet,
+/// one line (a zero-copy slice of the input), or several joined with LF.
+#[derive(Debug, Clone, Default)]
+enum DataBuffer {
+    #[default]
+    Empty,
+    One(Utf8Bytes),
+    Many(BytesMut),
+}
+
+impl DataBuffer {
+    /// Length of the buffer's text (LF separators included, trailing LF not).
+    fn len(&self) -> usize {
+        match self {
+            DataBuffer::Empty => 0,
+            DataBuffer::One(v) => v.len(),
+            DataBuffer::Many(b) => b.len(),
+        }
+    }
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::new()
+    }
+}
+
+impl SseDecoder {
+    /// A decoder with the default limits and comments off.
+    ///
+    /// ```
+    /// let dec = pushcodec::sse::SseDecoder::new();
+    /// assert_eq!(dec.last_event_id(), "");
+    /// ```
+    pub fn new() -> Self {
+        SseDecoder::builder().build()
+    }
+
+    /// A builder to set the limits and comment reporting.
+    ///
+    /// ```
+    /// let dec = pushcodec::sse::SseDecoder::builder()
+    ///     .max_line_length(64 * 1024)
+    ///     .max_event_size(256 * 1024)
+    ///     .emit_comments(true)
+    ///     .build();
+    /// # let _ = dec;
+    /// ```
+    pub fn builder() -> SseDecoderBuilder {
+        SseDecoderBuilder {
+            max_line_length: DEFAULT_MAX_LINE_LENGTH,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            emit_comments: false,
+        }
+    }
+
+    /// The event source's last event ID string (§9.2.6 dispatch step 1): set
+    /// on every dispatch, including a blank line that dispatches no event
+    /// because its data buffer is empty (e.g. a block with only `id: 5`).
+    /// This is the value a reconnect sends as `Last-Event-ID` (§9.2.4); see
+    /// [`ReconnectState::set_last_event_id`](super::ReconnectState::set_last_event_id).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use tokio_util::codec::Decoder;
+    /// let mut dec = pushcodec::sse::SseDecoder::new();
+    /// let mut buf = BytesMut::from("id: 5\n\n");
+    /// assert_eq!(dec.decode(&mut buf).unwrap(), None); // no data: no event
+    /// assert_eq!(dec.last_event_id(), "5");
+    /// ```
+    pub fn last_event_id(&self) -> &Utf8Bytes {
+        &self.last_event_id
+    }
+
+    /// Bytes held for the event being assembled (data buffer with its LF
+    /// separators, plus the event type); never more than `max_event_size`.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use tokio_util::codec::Decoder;
+    /// let mut dec = pushcodec::sse::SseDecoder::new();
+    /// let mut buf = BytesMut::from("data: ab\ndata: c\n");
+    /// assert_eq!(dec.decode(&mut buf).unwrap(), None);
+    /// assert_eq!(dec.pending_event_size(), 4); // "ab\nc"
+    /// ```
+    pub fn pending_event_size(&self) -> usize {
+        self.data.len() + self.event_type.as_ref().map_or(0, Utf8Bytes::len)
+    }
+
+    /// Forgets the pending event (data and event type buffers).
+    fn clear_event(&mut self) {
+        self.data = DataBuffer::Empty;
+        self.event_type = None;
+    }
+
+    /// Starts over for a new stream, keeping the configuration.
+    fn reset_stream(&mut self) {
+        self.lines.reset();
+        self.at_stream_start = true;
+        self.line_number = 0;
+        self.skipping_event = false;
+        self.clear_event();
+        self.last_event_id_buffer = Utf8Bytes::default();
+        self.last_event_id = Utf8Bytes::default();
+    }
+
+    /// §9.2.6 "dispatch the event", steps 1–7.
+    fn dispatch(&mut self) -> Option<SseItem> {
+        // Step 1: the buffer is not reset, so the ID persists.
+        self.last_event_id = self.last_event_id_buffer.clone();
+        let data = std::mem::take(&mut self.data);
+        let event_type = self.event_type.take();
+        let data = match data {
+            // Step 2: an empty data buffer dispatches nothing.
+            DataBuffer::Empty => return None,
+            // Step 3: the trailing LF is never stored.
+            DataBuffer::One(v) => v,
+            DataBuffer::Many(b) => Utf8Bytes::from_bytes_unchecked(b.freeze()),
+        };
+        // Steps 5–6: type `message` unless the event type buffer is non-empty.
+        let event_type = match event_type {
+            Some(t) if !t.is_empty() => t,
+            _ => Utf8Bytes::from_static("message"),
+        };
+        Some(SseItem::Event(Event {
+            event_type,
+            data,
+            last_event_id: self.last_event_id.clone(),
+        }))
+    }
+
+    /// Fails the current event: it is discarded up to the next blank line.
+    fn event_too_large(&mut self, size: usize) -> DecodeError {
+        self.clear_event();
+        self.skipping_event = true;
+        DecodeError::EventTooLarge {
+            line: self.line_number,
+            size,
+            max: self.max_event_size,
+        }
+    }
+
+    /// §9.2.6 "Lines must be processed, in the order they are received".
+    fn process_line(&mut self, raw: Bytes) -> Result<Option<SseItem>, DecodeError> {
+        // "If the line is empty (a blank line)": dispatch.
+        if raw.is_empty() {
+            if self.skipping_event {
+                self.skipping_event = false;
+                return Ok(None);
+            }
+            return Ok(self.dispatch());
+        }
+        let line = decode_utf8_lossy(raw);
+        // "If the line starts with a U+003A COLON character": a comment.
+        if line.as_bytes()[0] == b':' {
+            if !self.emit_comments {
+                return Ok(None);
+            }
+            let mut start = 1;
+            if line.as_bytes().get(1) == Some(&b' ') {
+                start = 2;
+            }
+            let text = line.as_bytes().slice(start..);
+            return Ok(Some(SseItem::Comment(Utf8Bytes::from_bytes_unchecked(
+                text,
+            ))));
+        }
+        if self.skipping_event {
+            return Ok(None);
+        }
+        let ranges = split_field(line.as_bytes());
+        // Slicing at ASCII boundaries (':' and ' ') keeps the text UTF-8.
+        let value = || Utf8Bytes::from_bytes_unchecked(line.as_bytes().slice(ranges.value.clone()));
+        // "Field names must be compared literally, with no case folding".
+        match &line.as_bytes()[ranges.name.clone()] {
+            b"event" => {
+                let value = value();
+                let size = self.data.len() + value.len();
+                if size > self.max_event_size {
+                    return Err(self.event_too_large(size));
+                }
+                self.event_type = Some(value);
+            }
+            b"data" => self.append_data(value())?,
+            b"id" => {
+                let value = value();
+                if memchr::memchr(0, value.as_bytes()).is_none() {
+                    self.last_event_id_buffer = value;
+                }
+            }
+            b"retry" => {
+                if let Some(ms) = parse_retry(&line.as_bytes()[ranges.value]) {
+                    return Ok(Some(SseItem::Retry(Duration::from_millis(ms))));
+                }
+            }
+            // "Otherwise: the field is ignored."
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    /// §9.2.6 "If the field name is data": append the value and an LF (the
+    /// LF is stored as a separator before the next value instead).
+    fn append_data(&mut self, value: Utf8Bytes) -> Result<(), DecodeError> {
+        let type_len = self.event_type.as_ref().map_or(0, Utf8Bytes::len);
+        let size = match &self.data {
+            DataBuffer::Empty => type_len + value.len(),
+            other => type_len + other.len() + 1 + value.len(),
+        };
+        if size > self.max_event_size {
+            return Err(self.event_too_large(size));
+        }
+        self.data = match std::mem::take(&mut self.data) {
+            DataBuffer::Empty => DataBuffer::One(value),
+            DataBuffer::One(first) => {
+                let mut joined = BytesMut::with_capacity(first.len() + 1 + value.len());
+                joined.extend_from_slice(first.as_bytes());
+                joined.extend_from_slice(b"\n");
+                joined.extend_from_slice(value.as_bytes());
+                DataBuffer::Many(joined)
+            }
+            DataBuffer::Many(mut joined) => {
+                joined.extend_from_slice(b"\n");
+                joined.extend_from_slice(value.as_bytes());
+                DataBuffer::Many(joined)
+            }
+        };
+        Ok(())
+    }
+}
+
+/// §9.2.6 "Streams must be decoded using the UTF-8 decode algorithm": valid
+/// UTF-8 is kept as is (no copy); invalid sequences become U+FFFD (a copy,
+/// only for such lines). Rust's lossy decoding replaces maximal subparts as
+/// the WHATWG UTF-8 decoder does.
+fn decode_utf8_lossy(raw: Bytes) -> Utf8Bytes {
+    if simdutf8::basic::from_utf8(&raw).is_ok() {
+        Utf8Bytes::from_bytes_unchecked(raw)
+    } else {
+        Utf8Bytes::from(String::from_utf8_lossy(&raw).into_owned())
+    }
+}
+
+/// §9.2.6 "If the field name is retry": only if the value consists of ASCII
+/// digits. An empty value is not an integer and is ignored; a value beyond
+/// `u64::MAX` milliseconds saturates.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(value.iter().fold(0u64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+/// Configuration of an [`SseDecoder`].
+///
+/// ```
+/// let dec = pushcodec::sse::SseDecoder::builder().max_line_length(4096).build();
+/// # let _ = dec;
+/// ```
+#[derive(Debug, Clone)]
+pub struct SseDecoderBuilder {
+    max_line_length: usize,
+    max_event_size: usize,
+    emit_comments: bool,
+}
+
+impl SseDecoderBuilder {
+    /// Longest accepted line in bytes, line end excluded (default
+    /// [`DEFAULT_MAX_LINE_LENGTH`], 1 MiB). A longer line is reported as
+    /// [`DecodeError::LineTooLong`] as soon as that many bytes are buffered
+    /// without a line end, so an endless line cannot eat memory.
+    ///
+    /// ```
+    /// let b = pushcodec::sse::SseDecoder::builder().max_line_length(1024);
+    /// # let _ = b;
+    /// ```
+    pub fn max_line_length(mut self, max: usize) -> Self {
+        self.max_line_length = max;
+        self
+    }
+
+    /// Largest accepted event in bytes: data lines joined with LF plus the
+    /// event type (default [`DEFAULT_MAX_EVENT_SIZE`], 8 MiB); a larger one
+    /// is [`DecodeError::EventTooLarge`].
+    ///
+    /// ```
+    /// let b = pushcodec::sse::SseDecoder::builder().max_event_size(1 << 16);
+    /// # let _ = b;
+    /// ```
+    pub fn max_event_size(mut self, max: usize) -> Self {
+        self.max_event_size = max;
+        self
+    }
+
+    /// Whether comment lines are reported as [`SseItem::Comment`] (default
+    /// `false`, as `EventSource` ignores them; proxies and keep-alive
+    /// monitors may want them).
+    ///
+    /// ```
+    /// let b = pushcodec::sse::SseDecoder::builder().emit_comments(true);
+    /// # let _ = b;
+    /// ```
+    pub fn emit_comments(mut self, emit: bool) -> Self {
+        self.emit_comments = emit;
+        self
+    }
+
+    /// Builds the decoder.
+    ///
+    /// ```
+    /// let dec = pushcodec::sse::SseDecoder::builder().build();
+    /// # let _ = dec;
+    /// ```
+    pub fn build(self) -> SseDecoder {
+        SseDecoder {
+            lines: LineSplitter::new(self.max_line_length),
+            max_line_length: self.max_line_length,
+            max_event_size: self.max_event_size,
+            emit_comments: self.emit_comments,
+            at_stream_start: true,
+            line_number: 0,
+            skipping_event: false,
+            data: DataBuffer::Empty,
+            event_type: None,
+            last_event_id_buffer: Utf8Bytes::default(),
+            last_event_id: Utf8Bytes::default(),
+        }
+    }
+}
+
+impl Decoder for SseDecoder {
+    type Item = SseItem;
+    type Error = DecodeError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<SseItem>, DecodeError> {
+        if self.at_stream_start {
+            // §9.2.6 note: the UTF-8 decode algorithm strips one leading BOM,
+            // at the start of the stream only; it may arrive split.
+            let n = src.len().min(BOM.len());
+            if src[..n] != BOM[..n] {
+                self.at_stream_start = false;
+            } else if n < BOM.len() {
+                return Ok(None);
+            } else {
+                bytes::Buf::advance(src, BOM.len());
+                self.at_stream_start = false;
+            }
+        }
+        loop {
+            let line = match self.lines.next_line(src) {
+                Ok(Some(line)) => line,
+                Ok(None) => return Ok(None),
+                Err(too_long) => {
+                    self.line_number += 1;
+                    self.clear_event();
+                    self.skipping_event = true;
+                    return Err(DecodeError::LineTooLong {
+                        line: self.line_number,
+                        length: too_long.length,
+                        max: self.max_line_length,
+                    });
+                }
+            };
+            self.line_number += 1;
+            if let Some(item) = self.process_line(line)? {
+                return Ok(Some(item));
+            }
+        }
+    }
+
+    /// §9.2.6 "Once the end of the file is reached, any pending data must be
+    /// discarded": an unterminated line or event is dropped, and the decoder
+    /// is reset for a new stream.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<SseItem>, DecodeError> {
+        if let Some(item) = self.decode(src)? {
+            return Ok(Some(item));
+        }
+        src.clear();
+        self.reset_stream();
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+#[path = "decoder_tests.rs"]
+mod tests;

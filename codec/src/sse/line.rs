@@ -1,0 +1,232 @@
+//! The line layer: splits the raw byte stream into lines (§9.2.6, §9.2.5
+//! `end-of-line = ( cr lf / cr / lf )`).
+//!
+//! ```text
+//!   reads:   | d a t a : x \r | \n d a t a ... |
+//!   lines:   "data:x"         (CR ends the line at once; the LF that opens
+//!                              the next read is swallowed: CRLF is one end)
+//! ```
+//!
+//! * The scan for CR/LF uses `memchr2` and resumes where the previous call
+//!   stopped (`next_index`, as tokio-util's `LinesCodec` does), so a line
+//!   arriving in many reads is scanned once: linear time.
+//! * A CR is a line end as soon as it is seen (a line is never held back
+//!   waiting for the next read); `skip_lf` remembers to drop an LF that
+//!   starts the next read.
+//! * A line longer than `max_line_length` is reported once and discarded up
+//!   to its line end ("discard mode"), so the buffer never holds more than
+//!   `max_line_length` bytes of an unterminated line.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Splits a byte buffer into lines without copying them.
+#[derive(Debug, Clone)]
+pub(crate) struct LineSplitter {
+    /// Index in the buffer where the next CR/LF scan starts: every byte
+    /// before it is known not to be CR or LF.
+    next_index: usize,
+    /// The previous line ended in CR: an LF at the start of the buffer is the
+    /// second half of a CRLF and must be dropped.
+    skip_lf: bool,
+    /// An over-long line was reported; drop bytes up to its line end.
+    discarding: bool,
+    max_line_length: usize,
+    /// Bytes examined by the CR/LF scan (for the linear-time test).
+    #[cfg(test)]
+    pub(crate) scanned: usize,
+}
+
+/// A line longer than the limit was found (and dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineTooLong {
+    /// Bytes of the line seen so far.
+    pub(crate) length: usize,
+}
+
+impl LineSplitter {
+    pub(crate) fn new(max_line_length: usize) -> Self {
+        LineSplitter {
+            next_index: 0,
+            skip_lf: false,
+            discarding: false,
+            max_line_length,
+            #[cfg(test)]
+            scanned: 0,
+        }
+    }
+
+    /// Forgets all per-stream state (for a new stream).
+    pub(crate) fn reset(&mut self) {
+        *self = LineSplitter::new(self.max_line_length);
+    }
+
+    /// Takes the next complete line (without its line end) off the front of
+    /// `src`, or returns `Ok(None)` when `src` holds no complete line.
+    ///
+    /// After `Ok(None)` or `Err`, `src` holds at most `max_line_length`
+    /// bytes.
+    pub(crate) fn next_line(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, LineTooLong> {
+        loop {
+            if self.skip_lf {
+                match src.first() {
+                    None => return Ok(None),
+                    Some(b'\n') => src.advance(1),
+                    Some(_) => {}
+                }
+                self.skip_lf = false;
+            }
+            let start = self.next_index.min(src.len());
+            let found = memchr::memchr2(b'\n', b'\r', &src[start..]);
+            #[cfg(test)]
+            {
+                self.scanned += found.map_or(src.len() - start, |off| off + 1);
+            }
+            match found {
+                Some(off) => {
+                    let end = start + off;
+                    self.skip_lf = src[end] == b'\r';
+                    self.next_index = 0;
+                    if self.discarding {
+                        // The tail of a line already reported as too long.
+                        self.discarding = false;
+                        src.advance(end + 1);
+                        continue;
+                    }
+                    if end > self.max_line_length {
+                        src.advance(end + 1);
+                        return Err(LineTooLong { length: end });
+                    }
+                    let line = if end == 0 {
+                        Bytes::new()
+                    } else {
+                        src.split_to(end).freeze()
+                    };
+                    src.advance(1);
+                    return Ok(Some(line));
+                }
+                None => {
+                    if self.discarding {
+                        src.clear();
+                        self.next_index = 0;
+                        return Ok(None);
+                    }
+                    if src.len() > self.max_line_length {
+                        let length = src.len();
+                        src.clear();
+                        self.next_index = 0;
+                        self.discarding = true;
+                        return Err(LineTooLong { length });
+                    }
+                    self.next_index = src.len();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(chunks: &[&[u8]], max: usize) -> Vec<Result<Vec<u8>, LineTooLong>> {
+        let mut s = LineSplitter::new(max);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            buf.extend_from_slice(c);
+            loop {
+                match s.next_line(&mut buf) {
+                    Ok(Some(l)) => out.push(Ok(l.to_vec())),
+                    Ok(None) => break,
+                    Err(e) => out.push(Err(e)),
+                }
+            }
+        }
+        out
+    }
+
+    fn ok(s: &str) -> Result<Vec<u8>, LineTooLong> {
+        Ok(s.as_bytes().to_vec())
+    }
+
+    /// §9.2.6: lines end in CRLF, a lone LF or a lone CR.
+    #[test]
+    fn lines_end_in_crlf_lf_or_cr() {
+        assert_eq!(
+            lines_of(&[b"a\r\nb\nc\rd\n"], 100),
+            vec![ok("a"), ok("b"), ok("c"), ok("d")]
+        );
+    }
+
+    /// §9.2.6: a CR at the end of one read and an LF at the start of the next
+    /// are one CRLF line end, not two.
+    #[test]
+    fn cr_at_end_of_read_and_lf_at_start_of_next_are_one_line_end() {
+        assert_eq!(lines_of(&[b"a\r", b"\nb\n"], 100), vec![ok("a"), ok("b")]);
+        // ...and a CR is a line end at once: the line is not held back.
+        let mut s = LineSplitter::new(100);
+        let mut buf = BytesMut::from(&b"a\r"[..]);
+        assert_eq!(s.next_line(&mut buf).unwrap().as_deref(), Some(&b"a"[..]));
+    }
+
+    /// §9.2.6: CR CR is two line ends (an empty line between).
+    #[test]
+    fn cr_cr_is_two_line_ends() {
+        assert_eq!(
+            lines_of(&[b"a\r", b"\rb\n"], 100),
+            vec![ok("a"), ok(""), ok("b")]
+        );
+        assert_eq!(lines_of(&[b"a\n\r\n"], 100), vec![ok("a"), ok("")]);
+    }
+
+    /// Limits: a line longer than max_line_length is an error, reported once,
+    /// and skipped up to its line end, whether it arrives in one read or many.
+    #[test]
+    fn max_line_length_reports_and_skips_the_line() {
+        let want = vec![ok("ab"), Err(LineTooLong { length: 5 }), ok("cd")];
+        assert_eq!(lines_of(&[b"ab\nabcde\ncd\n"], 4), want);
+        let split = lines_of(&[b"ab\nab", b"cde", b"fgh", b"\ncd\n"], 4);
+        assert_eq!(split[0], ok("ab"));
+        assert!(matches!(split[1], Err(LineTooLong { length: 5 })));
+        assert_eq!(split[2..], [ok("cd")]);
+        // Exactly max_line_length bytes is allowed.
+        assert_eq!(lines_of(&[b"abcd", b"\n"], 4), vec![ok("abcd")]);
+    }
+
+    /// Linear time: a line delivered in many reads is scanned once, not from
+    /// its start on every read (8 MiB in 1 KiB reads).
+    #[test]
+    fn split_line_is_never_rescanned_from_its_start() {
+        let total = 8 << 20;
+        let mut s = LineSplitter::new(total);
+        let mut buf = BytesMut::new();
+        let chunk = [b'x'; 1024];
+        for _ in 0..total / 1024 {
+            buf.extend_from_slice(&chunk);
+            assert_eq!(s.next_line(&mut buf).unwrap(), None);
+        }
+        buf.extend_from_slice(b"\n");
+        let line = s.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!(line.len(), total);
+        // A rescanning splitter would examine ~ total^2 / 2048 = 32 GiB.
+        assert_eq!(s.scanned, total + 1);
+    }
+
+    /// Discard mode keeps the buffer bounded by the limit.
+    #[test]
+    fn discard_mode_keeps_the_buffer_bounded() {
+        let mut s = LineSplitter::new(8);
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(b"0123456789");
+        assert!(s.next_line(&mut buf).is_err());
+        for _ in 0..100 {
+            buf.extend_from_slice(b"0123456789");
+            assert_eq!(s.next_line(&mut buf), Ok(None));
+            assert!(buf.len() <= 8);
+        }
+        buf.extend_from_slice(b"\r");
+        buf.extend_from_slice(b"\nok\n");
+        assert_eq!(s.next_line(&mut buf).unwrap().as_deref(), Some(&b"ok"[..]));
+    }
+}
