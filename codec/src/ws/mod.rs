@@ -39,3 +39,5 @@ pub use frame::{Frame, FrameHeader, OpCode};
 pub use frame_codec::{FrameCodec, Role};
 pub use message::{Fragments, Message};
 pub use message_codec::MessageCodec;
+pub mod stream;
+pub use stream::{WebSocketReader, WebSocketStream, WebSocketWriter};
