@@ -117,7 +117,7 @@ fn stream_text() -> impl Strategy<Value = String> {
 fn trailing_cr_is_a_line_end_where_eventsource_stream_waits() {
     let input = Bytes::from_static(b"data: x\n\r");
     assert_eq!(
-        ours(&[input.clone()]),
+        ours(std::slice::from_ref(&input)),
         vec![("message".into(), "x".into(), "".into())]
     );
     assert_eq!(theirs(vec![input]), vec![]);
@@ -133,7 +133,7 @@ fn trailing_cr_is_a_line_end_where_eventsource_stream_waits() {
 fn leading_bom_panics_eventsource_stream() {
     let input = Bytes::from_static(b"\xEF\xBB\xBFdata: x\n\n");
     assert_eq!(
-        ours(&[input.clone()]),
+        ours(std::slice::from_ref(&input)),
         vec![("message".into(), "x".into(), "".into())]
     );
     let outcome = std::panic::catch_unwind(|| theirs(vec![input]));
