@@ -180,16 +180,12 @@ fn reference(bytes: &[u8]) -> Vec<SseItem> {
                 data.push_str(value);
                 data.push('\n');
             }
-            "id" => {
-                if !value.contains('\0') {
-                    id_buffer = value.to_string();
-                }
-            }
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    let ms = value.parse::<u64>().unwrap_or(u64::MAX);
-                    out.push(SseItem::Retry(Duration::from_millis(ms)));
-                }
+            // "If the field value does not contain U+0000 NULL".
+            "id" if !value.contains('\0') => id_buffer = value.to_string(),
+            // "If the field value consists of only ASCII digits".
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                let ms = value.parse::<u64>().unwrap_or(u64::MAX);
+                out.push(SseItem::Retry(Duration::from_millis(ms)));
             }
             _ => {}
         }
