@@ -4,7 +4,7 @@
 //! arrives), enforces every header rule before buffering anything, reserves
 //! at most what the frame still needs (bounded by `max_frame_size`), then
 //! unmasks the payload in place and splits it off the read buffer as
-//! [`Bytes`]: no copy, and no allocation per frame once the buffer's
+//! [`Bytes`](bytes::Bytes): no copy, and no allocation per frame once the buffer's
 //! allocation is shared (`BytesMut::split_to` + `freeze`; the buffer is
 //! reclaimed when the handed-out frames are dropped — see
 //! `codec/tests/ws_alloc.rs`).

@@ -41,3 +41,4 @@ pub use message::{Fragments, Message};
 pub use message_codec::MessageCodec;
 pub mod stream;
 pub use stream::{WebSocketReader, WebSocketStream, WebSocketWriter};
+pub mod handshake;
