@@ -57,10 +57,33 @@ pub struct Report {
 }
 
 /// The report's grouping key: the spec and first section of a vector's
-/// `section` (`"RFC 6455 §5.2, §5.3"` → `"RFC 6455 §5.2"`).
+/// `section` (`"RFC 6455 §4.2.1 item 5, §4.4"` → `"RFC 6455 §4.2.1"`).
+///
+/// ```
+/// use pushcodec_conformance::section_group;
+/// assert_eq!(section_group("RFC 6455 §4.2.1 item 5, §4.4"), "RFC 6455 §4.2.1");
+/// assert_eq!(section_group("WHATWG HTML §9.2.6 (first example)"), "WHATWG HTML §9.2.6");
+/// ```
 pub fn section_group(section: &str) -> &str {
-    let end = section.find([',', '(', ';']).unwrap_or(section.len());
-    section[..end].trim_end()
+    let Some(start) = section.find('§') else {
+        return section;
+    };
+    let rest = &section[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ';'))
+        .unwrap_or(rest.len());
+    &section[..start + end]
+}
+
+/// Orders `RFC 6455 §4.2.1` before `RFC 6455 §11.3.1`: spec, then section
+/// numbers compared as numbers.
+fn section_sort_key(group: &str) -> (String, Vec<u32>) {
+    let (spec, number) = group.split_once('§').unwrap_or((group, ""));
+    let numbers = number
+        .split('.')
+        .map(|n| n.parse().unwrap_or(u32::MAX))
+        .collect();
+    (spec.to_owned(), numbers)
 }
 
 impl Report {
@@ -96,7 +119,9 @@ impl Report {
             .unwrap_or(0)
             .max(7);
         writeln!(out, "{:<width$} {:>7} {:>7}", "section", "passed", "failed")?;
-        for (section, (p, f)) in &groups {
+        let mut ordered: Vec<(&&str, &(usize, usize))> = groups.iter().collect();
+        ordered.sort_by_key(|(s, _)| section_sort_key(s));
+        for (section, (p, f)) in ordered {
             writeln!(out, "{section:<width$} {p:>7} {f:>7}")?;
         }
         if verbose {

@@ -1,0 +1,202 @@
+"""Python `websockets` as a WebSocket peer of pushcodec.
+
+    python ws_peer.py client ws://127.0.0.1:PORT   # checks against pushcodec's ws-echo server
+    python ws_peer.py server PORT                  # echo server for pushcodec's ws-interop-client
+
+Client: runs a fixed list of checks, prints "ok NAME" / "FAIL NAME: why" and
+a closing line "python-websockets client: N passed, M failed"; exit status 1
+on any failure. Every check is bounded in time.
+
+Server: echoes every message as received (type kept); a text message starting
+with "cmd:" is a command instead (see COMMANDS in serve()). Listens on
+127.0.0.1 only, prints "listening PORT" when ready, stops after --max-seconds.
+"""
+
+import asyncio
+import sys
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+CHECK_TIMEOUT = 60
+MAX = 64 * 1024 * 1024
+
+
+def text_of(n):
+    """n bytes of ASCII text."""
+    return ("pushcodec-" * (n // 10 + 1))[:n]
+
+
+def binary_of(n):
+    return bytes(i % 251 for i in range(min(n, 251))) * (n // 251) + bytes(i % 251 for i in range(n % 251))
+
+
+async def echo_roundtrip(url, msg):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+        await ws.send(msg)
+        got = await ws.recv()
+        assert type(got) is type(msg), f"echo type {type(got).__name__}, sent {type(msg).__name__}"
+        assert got == msg, f"echo differs (len {len(got)} vs {len(msg)})"
+
+
+async def check_fragmented_text(url):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+        await ws.send(["Hel", "lo", " κόσμε"])  # an iterable is sent as fragments
+        got = await ws.recv()
+        assert got == "Hello κόσμε", repr(got)
+
+
+async def check_fragmented_binary(url):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+        await ws.send([b"\x00\x01", b"", b"\x02" * 70000])
+        got = await ws.recv()
+        assert got == b"\x00\x01" + b"\x02" * 70000, f"len {len(got)}"
+
+
+async def check_ping_pong(url):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+        waiter = await ws.ping(b"interop-ping")
+        await asyncio.wait_for(waiter, 10)  # resolves when the matching pong arrives
+
+
+async def check_client_close(url):
+    ws = await connect(url, max_size=MAX, proxy=None, ping_interval=None)
+    await ws.send("before close")
+    assert await ws.recv() == "before close"
+    await ws.close(4001, "client says bye")
+    rcvd = ws.close_rcvd
+    assert rcvd is not None, "no close frame received from the server"
+    assert rcvd.code == 4001, f"server answered close code {rcvd.code}, expected the echo 4001"
+
+
+async def expect_closed_with(url, send, code):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+        await send(ws)
+        try:
+            got = await asyncio.wait_for(ws.recv(), 20)
+            raise AssertionError(f"received {str(got)[:40]!r} instead of a close")
+        except ConnectionClosed as e:
+            rcvd = e.rcvd
+            assert rcvd is not None, "connection dropped without a close frame"
+            assert rcvd.code == code, f"close code {rcvd.code} ({rcvd.reason!r}), expected {code}"
+
+
+async def check_invalid_utf8(url):
+    # text=True sends the bytes in a Text frame without checking them.
+    async def send(ws):
+        await ws.send(b"valid \xce\xba then invalid \xed\xa0\x80", text=True)
+    await expect_closed_with(url, send, 1007)
+
+
+async def check_invalid_utf8_fragmented(url):
+    async def send(ws):
+        await ws.send([b"\xf0\x9f", b"\x98"], text=True)  # fragments of a truncated 4-byte sequence
+    await expect_closed_with(url, send, 1007)
+
+
+async def check_oversized(url, size):
+    async def send(ws):
+        await ws.send(b"\x00" * size)
+    await expect_closed_with(url, send, 1009)
+
+
+async def run_client(url, oversized):
+    checks = [
+        ("text 'Hello'", lambda: echo_roundtrip(url, "Hello")),
+        ("text multibyte", lambda: echo_roundtrip(url, "κόσμε 😀 €")),
+    ]
+    for n in (0, 125, 126, 65536):
+        checks.append((f"text {n} B", lambda n=n: echo_roundtrip(url, text_of(n))))
+    for n in (0, 125, 126, 65536, 16 * 1024 * 1024):
+        checks.append((f"binary {n} B", lambda n=n: echo_roundtrip(url, binary_of(n))))
+    checks += [
+        ("fragmented text send", lambda: check_fragmented_text(url)),
+        ("fragmented binary send", lambda: check_fragmented_binary(url)),
+        ("ping -> pong", lambda: check_ping_pong(url)),
+        ("client close 4001 + reason echoed", lambda: check_client_close(url)),
+        ("invalid UTF-8 text -> close 1007", lambda: check_invalid_utf8(url)),
+        ("invalid UTF-8 across fragments -> close 1007", lambda: check_invalid_utf8_fragmented(url)),
+        (f"oversized message ({oversized} B) -> close 1009", lambda: check_oversized(url, oversized)),
+    ]
+    passed = failed = 0
+    for name, check in checks:
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT)
+            print(f"ok   {name}", flush=True)
+            passed += 1
+        except Exception as e:  # noqa: BLE001 - every failure is reported
+            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+            failed += 1
+    print(f"python-websockets client: {passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+LAST_CLOSE = {"code": None, "reason": None}
+
+
+async def handler(ws):
+    try:
+        async for msg in ws:
+            if isinstance(msg, str) and msg.startswith("cmd:"):
+                await command(ws, msg[4:])
+            else:
+                await ws.send(msg)
+    except ConnectionClosed:
+        pass
+    finally:
+        rcvd = ws.close_rcvd
+        LAST_CLOSE["code"] = rcvd.code if rcvd else None
+        LAST_CLOSE["reason"] = rcvd.reason if rcvd else None
+
+
+async def command(ws, cmd):
+    """COMMANDS:
+    fragments          -> "Hel"+"lo" as two fragments, then b"\\x01\\x02"+b"\\x03"
+    invalid-utf8       -> a Text frame holding ce ba ff
+    big N              -> a binary message of N zero bytes
+    close CODE REASON  -> close the connection with CODE and REASON
+    ping               -> ping "srv-ping", then text "pong ok" once the pong came back
+    last-close         -> text "CODE REASON" of the close frame received on the previous connection
+    """
+    name, _, arg = cmd.partition(" ")
+    if name == "fragments":
+        await ws.send(["Hel", "lo"])
+        await ws.send([b"\x01\x02", b"\x03"])
+    elif name == "invalid-utf8":
+        await ws.send(b"\xce\xba\xff", text=True)
+    elif name == "big":
+        await ws.send(b"\x00" * int(arg))
+    elif name == "close":
+        code, _, reason = arg.partition(" ")
+        await ws.close(int(code), reason)
+    elif name == "ping":
+        waiter = await ws.ping(b"srv-ping")
+        await asyncio.wait_for(waiter, 10)
+        await ws.send("pong ok")
+    elif name == "last-close":
+        await ws.send(f"{LAST_CLOSE['code']} {LAST_CLOSE['reason']}")
+    else:
+        await ws.send(f"unknown command {cmd}")
+
+
+async def run_server(port, max_seconds):
+    async with serve(handler, "127.0.0.1", port, max_size=MAX, ping_interval=None, compression=None) as server:
+        print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.sleep(max_seconds)
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "client":
+        oversized = int(argv[2]) if len(argv) > 2 else 64 * 1024 * 1024 + 1
+        return asyncio.run(run_client(argv[1], oversized))
+    if len(argv) >= 2 and argv[0] == "server":
+        max_seconds = float(argv[2]) if len(argv) > 2 else 300
+        return asyncio.run(run_server(int(argv[1]), max_seconds))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
