@@ -1,0 +1,118 @@
+//! Allocations per decoded frame in steady state, counted by a global
+//! allocator. Target and asserted figure: **0** allocations per frame for
+//! `FrameCodec` and for `MessageCodec` (unfragmented text, UTF-8 checked,
+//! and binary): the payload is split off the read buffer, and the buffer's
+//! space is reclaimed (no new allocation) once the frames are dropped.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::BytesMut;
+use pushcodec::ws::{Frame, FrameCodec, Message, MessageCodec, OpCode, Role};
+use tokio_util::codec::{Decoder, Encoder};
+
+thread_local! {
+    // `const` thread-local without destructor: reading it never allocates.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+struct Counting;
+
+// SAFETY: delegates every call to `System` unchanged; the counter is a
+// thread-local `Cell` that needs no allocation.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> usize {
+    ALLOCS.with(|c| c.get())
+}
+
+fn client_wire(frames: &[Frame]) -> Vec<u8> {
+    let mut c = FrameCodec::client();
+    let mut b = BytesMut::new();
+    for f in frames {
+        c.encode(f.clone(), &mut b).unwrap();
+    }
+    b.to_vec()
+}
+
+const ROUNDS: usize = 10_000;
+
+#[test]
+fn frame_decoding_allocates_nothing_per_frame() {
+    let wire = client_wire(&[Frame::new(true, OpCode::Binary, vec![7u8; 1024])]);
+    let mut codec = FrameCodec::server();
+    let mut buf = BytesMut::with_capacity(64 << 10);
+    let mut run = |rounds: usize| {
+        for _ in 0..rounds {
+            buf.extend_from_slice(&wire);
+            let f = codec.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(f.payload.len(), 1024);
+        }
+    };
+    run(100); // warm-up: the buffer's allocation becomes shared once
+    let before = allocs();
+    run(ROUNDS);
+    let per_frame = (allocs() - before) as f64 / ROUNDS as f64;
+    println!("FrameCodec: {per_frame} allocations per decoded frame");
+    assert_eq!(allocs() - before, 0, "allocations per frame: {per_frame}");
+}
+
+#[test]
+fn message_decoding_allocates_nothing_per_message() {
+    let wire = client_wire(&[
+        Frame::new(true, OpCode::Text, "héllo wörld ".repeat(40)),
+        Frame::new(true, OpCode::Binary, vec![1u8; 300]),
+        Frame::new(true, OpCode::Ping, "p"),
+    ]);
+    let mut codec = MessageCodec::new(Role::Server);
+    let mut buf = BytesMut::with_capacity(64 << 10);
+    let mut run = |rounds: usize| {
+        for _ in 0..rounds {
+            buf.extend_from_slice(&wire);
+            // Hold all three at once, as a consumer of a batch would.
+            let a = codec.decode(&mut buf).unwrap().unwrap();
+            let b = codec.decode(&mut buf).unwrap().unwrap();
+            let c = codec.decode(&mut buf).unwrap().unwrap();
+            assert!(matches!(
+                (&a, &b, &c),
+                (Message::Text(_), Message::Binary(_), Message::Ping(_))
+            ));
+        }
+    };
+    run(100);
+    let before = allocs();
+    run(ROUNDS);
+    let n = allocs() - before;
+    println!(
+        "MessageCodec: {} allocations per decoded message",
+        n as f64 / (3 * ROUNDS) as f64
+    );
+    assert_eq!(n, 0);
+}
+
+/// The counter itself works (so the zero figures above can fail).
+#[test]
+fn counter_sees_allocations() {
+    let before = allocs();
+    let v: Vec<u8> = Vec::with_capacity(10);
+    drop(std::hint::black_box(v));
+    assert_eq!(allocs() - before, 1);
+}
