@@ -34,10 +34,12 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// browser's `EventSource` interprets it (HTML §9.2.6), however the bytes are
 /// split into reads.
 ///
-/// One decoder per HTTP response: the stream state (BOM, pending event, last
-/// event ID buffer) starts empty, as §9.2.6 says ("They must be initialized
-/// to the empty string"). [`Decoder::decode_eof`] discards an unterminated
-/// event and resets the decoder for a new stream.
+/// A new decoder starts with empty buffers, as §9.2.6 says ("They must be
+/// initialized to the empty string"). [`Decoder::decode_eof`] discards an
+/// unterminated event and readies the decoder for the next stream (BOM, line
+/// and event state start over) but keeps the last event ID, so a decoder
+/// reused for a reconnection behaves as a browser's `EventSource` does;
+/// [`SseDecoderBuilder::last_event_id`] seeds a fresh decoder the same way.
 ///
 /// ```
 /// use futures_util::StreamExt;
@@ -128,6 +130,7 @@ impl SseDecoder {
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
             emit_comments: false,
+            last_event_id: Utf8Bytes::default(),
         }
     }
 
@@ -170,15 +173,15 @@ impl SseDecoder {
         self.event_type = None;
     }
 
-    /// Starts over for a new stream, keeping the configuration.
+    /// Starts over for a new stream, keeping the configuration and the last
+    /// event ID (see [`SseDecoderBuilder::last_event_id`]).
     fn reset_stream(&mut self) {
         self.lines.reset();
         self.at_stream_start = true;
         self.line_number = 0;
         self.skipping_event = false;
         self.clear_event();
-        self.last_event_id_buffer = Utf8Bytes::default();
-        self.last_event_id = Utf8Bytes::default();
+        self.last_event_id_buffer = self.last_event_id.clone();
     }
 
     /// §9.2.6 "dispatch the event", steps 1–7.
@@ -341,6 +344,7 @@ pub struct SseDecoderBuilder {
     max_line_length: usize,
     max_event_size: usize,
     emit_comments: bool,
+    last_event_id: Utf8Bytes,
 }
 
 impl SseDecoderBuilder {
@@ -384,6 +388,29 @@ impl SseDecoderBuilder {
         self
     }
 
+    /// Starts the decoder with this last event ID (default empty), for the
+    /// stream of a reconnection made with `Last-Event-ID` (§9.2.4).
+    ///
+    /// §9.2.6 initialises the last event ID buffer of every stream to the
+    /// empty string, which would make the first event without an `id` on the
+    /// new connection report `lastEventId` `""`; browsers (Chromium's
+    /// `EventSourceParser` is constructed with the source's last event ID)
+    /// keep the ID instead. Seed the decoder to do the same.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pushcodec::sse::{SseDecoder, SseItem};
+    /// use tokio_util::codec::Decoder;
+    /// let mut dec = SseDecoder::builder().last_event_id("41".into()).build();
+    /// let mut buf = BytesMut::from("data: x\n\n");
+    /// let Some(SseItem::Event(ev)) = dec.decode(&mut buf).unwrap() else { panic!() };
+    /// assert_eq!(&*ev.last_event_id, "41");
+    /// ```
+    pub fn last_event_id(mut self, id: Utf8Bytes) -> Self {
+        self.last_event_id = id;
+        self
+    }
+
     /// Builds the decoder.
     ///
     /// ```
@@ -401,8 +428,8 @@ impl SseDecoderBuilder {
             skipping_event: false,
             data: DataBuffer::Empty,
             event_type: None,
-            last_event_id_buffer: Utf8Bytes::default(),
-            last_event_id: Utf8Bytes::default(),
+            last_event_id_buffer: self.last_event_id.clone(),
+            last_event_id: self.last_event_id,
         }
     }
 }

@@ -433,9 +433,10 @@ fn default_limits_are_documented_values() {
     assert!(!dec.emit_comments);
 }
 
-/// decode_eof resets the decoder for a new stream (BOM, IDs, CR state).
+/// decode_eof readies the decoder for a new stream (BOM, CR state, pending
+/// event) and keeps the last event ID, as a reconnecting browser does.
 #[test]
-fn decode_eof_starts_a_new_stream() {
+fn decode_eof_starts_a_new_stream_keeping_the_last_event_id() {
     let mut dec = SseDecoder::new();
     let mut buf = BytesMut::from("id: 1\ndata: a\n\ndata: pending\r");
     assert_eq!(dec.decode(&mut buf).unwrap(), Some(ev("message", "a", "1")));
@@ -443,5 +444,9 @@ fn decode_eof_starts_a_new_stream() {
     assert!(buf.is_empty());
     let mut buf = BytesMut::from("\u{feff}\ndata: b\n\n");
     // The BOM is stripped again and the LF is not eaten as half a CRLF.
-    assert_eq!(dec.decode_eof(&mut buf).unwrap(), Some(msg("b")));
+    assert_eq!(
+        dec.decode_eof(&mut buf).unwrap(),
+        Some(ev("message", "b", "1"))
+    );
+    assert_eq!(dec.last_event_id(), "1");
 }
