@@ -3,6 +3,11 @@
 //! rescanned from its start, so it costs about what the token stream costs
 //! per byte, not 4000x more).
 //!
+//! The same inputs go through `eventsource-stream` 0.2 (dev-dependency) for
+//! comparison; it re-parses its whole buffer on every read, so its cost for
+//! one long line grows with the square of the line length (1 MiB here; at
+//! 8 MiB it would take minutes).
+//!
 //! `cargo bench -p pushcodec --bench sse_decode` (plain timing loop, best of
 //! 5 runs; criterion is not a dependency of this workspace).
 
@@ -27,6 +32,25 @@ fn decode_in_reads(dec: SseDecoder, input: &[u8], read: usize) -> usize {
         }
     }
     events
+}
+
+/// The same through eventsource-stream, one `Bytes` per read.
+fn eventsource_stream_in_reads(rt: &tokio::runtime::Runtime, input: &[u8], read: usize) -> usize {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let chunks: Vec<bytes::Bytes> = input
+        .chunks(read)
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
+    rt.block_on(async move {
+        futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>))
+            .eventsource()
+            .fold(0, |n, e| async move {
+                black_box(e.expect("valid stream"));
+                n + 1
+            })
+            .await
+    })
 }
 
 fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Duration {
@@ -59,6 +83,22 @@ fn main() {
         decode_in_reads(SseDecoder::new(), tokens.as_bytes(), 1024)
     });
     report("token stream (100k events), 1 KiB reads", tokens.len(), d);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let d = best_of(5, || {
+        eventsource_stream_in_reads(&rt, tokens.as_bytes(), 1024)
+    });
+    report("  eventsource-stream, same input", tokens.len(), d);
+
+    let mut mib = b"data: ".to_vec();
+    mib.resize(1 << 20, b'x');
+    mib.extend_from_slice(b"\n\n");
+    let d = best_of(5, || decode_in_reads(SseDecoder::new(), &mib, 1024));
+    report("one 1 MiB line, 1 KiB reads", mib.len(), d);
+    let d = best_of(1, || eventsource_stream_in_reads(&rt, &mib, 1024));
+    report("  eventsource-stream, same input", mib.len(), d);
 
     let mut long = b"data: ".to_vec();
     long.resize(8 << 20, b'x');
