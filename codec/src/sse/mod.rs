@@ -81,3 +81,37 @@ pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
 pub fn keep_alive() -> Outgoing {
     Outgoing::Comment(crate::Utf8Bytes::from_static("keep-alive"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The headers a proxy needs (§9.2.5 MIME type, §9.2.7 buffering).
+    #[test]
+    fn response_headers_are_what_proxies_need() {
+        assert_eq!(
+            RESPONSE_HEADERS,
+            [
+                ("content-type", "text/event-stream"),
+                ("cache-control", "no-cache"),
+                ("x-accel-buffering", "no"),
+            ]
+        );
+        // Valid header names and values for the `http` crate (hyper/axum).
+        for (name, value) in RESPONSE_HEADERS {
+            http::HeaderName::from_static(name);
+            http::HeaderValue::from_static(value);
+        }
+    }
+
+    /// The keep-alive helper is a comment: `EventSource` dispatches nothing.
+    #[test]
+    fn keep_alive_is_a_comment_that_dispatches_nothing() {
+        use tokio_util::codec::Decoder;
+        let wire = SseEncoder::encode_to_bytes(&keep_alive()).unwrap();
+        assert_eq!(wire[0], b':');
+        let mut buf = bytes::BytesMut::from(&wire[..]);
+        buf.extend_from_slice(b"\n");
+        assert_eq!(SseDecoder::new().decode(&mut buf).unwrap(), None);
+    }
+}
