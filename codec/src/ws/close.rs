@@ -171,12 +171,26 @@ impl CloseFrame {
     }
 }
 
+/// Generates only close frames that are valid on the wire (a code from
+/// 1000–1003, 1007–1014 or 3000–4999, a reason of at most 123 bytes), so that
+/// arbitrary messages can be sent and round-tripped.
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for CloseFrame {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let code = match u.int_in_range(0..=2u8)? {
+            0 => u.int_in_range(1000..=1003u16)?,
+            1 => u.int_in_range(1007..=1014u16)?,
+            _ => u.int_in_range(3000..=4999u16)?,
+        };
+        let mut reason = String::arbitrary(u)?;
+        let mut cut = reason.len().min(123);
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
         Ok(CloseFrame {
-            code: CloseCode::arbitrary(u)?,
-            reason: Utf8Bytes::arbitrary(u)?,
+            code: CloseCode(code),
+            reason: Utf8Bytes::from(reason),
         })
     }
 }
