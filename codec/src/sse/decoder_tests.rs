@@ -450,3 +450,12 @@ fn decode_eof_starts_a_new_stream_keeping_the_last_event_id() {
     );
     assert_eq!(dec.last_event_id(), "1");
 }
+
+/// Retry changes are reported as they occur, not held until the dispatch.
+#[test]
+fn retry_changes_are_reported_as_they_occur() {
+    assert_eq!(
+        decode("data: a\nretry: 5\n\n"),
+        vec![SseItem::Retry(Duration::from_millis(5)), msg("a")]
+    );
+}
