@@ -1,6 +1,8 @@
 """Python `websockets` as a WebSocket peer of pushcodec.
 
-    python ws_peer.py client ws://127.0.0.1:PORT   # checks against pushcodec's ws-echo server
+    python ws_peer.py client ws://127.0.0.1:PORT [OVERSIZE_URL OVERSIZE_BYTES]
+        # checks against pushcodec's ws-echo server; the 1009 check sends
+        # OVERSIZE_BYTES to OVERSIZE_URL (an echo server with a smaller limit)
     python ws_peer.py server PORT                  # echo server for pushcodec's ws-interop-client
 
 Client: runs a fixed list of checks, prints "ok NAME" / "FAIL NAME: why" and
@@ -65,21 +67,24 @@ async def check_client_close(url):
     await ws.send("before close")
     assert await ws.recv() == "before close"
     await ws.close(4001, "client says bye")
-    rcvd = ws.close_rcvd
+    rcvd = ws.protocol.close_rcvd
     assert rcvd is not None, "no close frame received from the server"
     assert rcvd.code == 4001, f"server answered close code {rcvd.code}, expected the echo 4001"
 
 
 async def expect_closed_with(url, send, code):
-    async with connect(url, max_size=MAX, proxy=None, ping_interval=None) as ws:
+    ws = await connect(url, max_size=MAX, proxy=None, ping_interval=None)
+    try:
         await send(ws)
-        try:
-            got = await asyncio.wait_for(ws.recv(), 20)
-            raise AssertionError(f"received {str(got)[:40]!r} instead of a close")
-        except ConnectionClosed as e:
-            rcvd = e.rcvd
-            assert rcvd is not None, "connection dropped without a close frame"
-            assert rcvd.code == code, f"close code {rcvd.code} ({rcvd.reason!r}), expected {code}"
+        got = await asyncio.wait_for(ws.recv(), 20)
+        raise AssertionError(f"received {str(got)[:40]!r} instead of a close")
+    except ConnectionClosed:
+        pass  # the server closed while we were sending or waiting
+    finally:
+        await ws.close()
+    rcvd = ws.protocol.close_rcvd
+    assert rcvd is not None, "connection dropped without a close frame"
+    assert rcvd.code == code, f"close code {rcvd.code} ({rcvd.reason!r}), expected {code}"
 
 
 async def check_invalid_utf8(url):
@@ -97,11 +102,13 @@ async def check_invalid_utf8_fragmented(url):
 
 async def check_oversized(url, size):
     async def send(ws):
-        await ws.send(b"\x00" * size)
+        # In fragments, so that the server can refuse before all of it is sent.
+        chunk = b"\x00" * 65536
+        await ws.send(chunk[: size % 65536] if i == 0 else chunk for i in range(size // 65536 + 1))
     await expect_closed_with(url, send, 1009)
 
 
-async def run_client(url, oversized):
+async def run_client(url, oversized_url, oversized):
     checks = [
         ("text 'Hello'", lambda: echo_roundtrip(url, "Hello")),
         ("text multibyte", lambda: echo_roundtrip(url, "κόσμε 😀 €")),
@@ -117,7 +124,7 @@ async def run_client(url, oversized):
         ("client close 4001 + reason echoed", lambda: check_client_close(url)),
         ("invalid UTF-8 text -> close 1007", lambda: check_invalid_utf8(url)),
         ("invalid UTF-8 across fragments -> close 1007", lambda: check_invalid_utf8_fragmented(url)),
-        (f"oversized message ({oversized} B) -> close 1009", lambda: check_oversized(url, oversized)),
+        (f"oversized message ({oversized} B) -> close 1009", lambda: check_oversized(oversized_url, oversized)),
     ]
     passed = failed = 0
     for name, check in checks:
@@ -145,9 +152,12 @@ async def handler(ws):
     except ConnectionClosed:
         pass
     finally:
-        rcvd = ws.close_rcvd
-        LAST_CLOSE["code"] = rcvd.code if rcvd else None
-        LAST_CLOSE["reason"] = rcvd.reason if rcvd else None
+        # Normal closes (1000, or no code) of the other checks' connections
+        # must not hide the interesting one.
+        rcvd = ws.protocol.close_rcvd
+        if rcvd is not None and rcvd.code not in (1000, 1005):
+            LAST_CLOSE["code"] = rcvd.code
+            LAST_CLOSE["reason"] = rcvd.reason
 
 
 async def command(ws, cmd):
@@ -157,7 +167,8 @@ async def command(ws, cmd):
     big N              -> a binary message of N zero bytes
     close CODE REASON  -> close the connection with CODE and REASON
     ping               -> ping "srv-ping", then text "pong ok" once the pong came back
-    last-close         -> text "CODE REASON" of the close frame received on the previous connection
+    last-close         -> text "CODE REASON" of the last close frame received with a code other than 1000
+                          (then forgotten); "None None" if there was none within 2 s
     """
     name, _, arg = cmd.partition(" ")
     if name == "fragments":
@@ -175,7 +186,12 @@ async def command(ws, cmd):
         await asyncio.wait_for(waiter, 10)
         await ws.send("pong ok")
     elif name == "last-close":
+        for _ in range(40):  # the previous connection's handler may still be finishing
+            if LAST_CLOSE["code"] is not None:
+                break
+            await asyncio.sleep(0.05)
         await ws.send(f"{LAST_CLOSE['code']} {LAST_CLOSE['reason']}")
+        LAST_CLOSE["code"] = LAST_CLOSE["reason"] = None
     else:
         await ws.send(f"unknown command {cmd}")
 
@@ -189,8 +205,9 @@ async def run_server(port, max_seconds):
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == "client":
-        oversized = int(argv[2]) if len(argv) > 2 else 64 * 1024 * 1024 + 1
-        return asyncio.run(run_client(argv[1], oversized))
+        oversized_url = argv[2] if len(argv) > 2 else argv[1]
+        oversized = int(argv[3]) if len(argv) > 3 else 64 * 1024 * 1024 + 1
+        return asyncio.run(run_client(argv[1], oversized_url, oversized))
     if len(argv) >= 2 and argv[0] == "server":
         max_seconds = float(argv[2]) if len(argv) > 2 else 300
         return asyncio.run(run_server(int(argv[1]), max_seconds))
