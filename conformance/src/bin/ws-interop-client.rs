@@ -137,13 +137,11 @@ async fn fragmented_receive(c: &Client) -> CheckResult {
 async fn ping_pong(c: &Client) -> CheckResult {
     let mut ws = c.open().await?;
     send(&mut ws, Message::ping(&b"cli-ping"[..])).await?;
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Pong(p))) if &p[..] == b"cli-ping" => break,
-            Some(Ok(other)) => return Err(format!("expected the pong, got {}", describe(&other))),
-            Some(Err(e)) => return Err(format!("error: {e}")),
-            None => return Err("connection ended before the pong".into()),
-        }
+    match ws.next().await {
+        Some(Ok(Message::Pong(p))) if &p[..] == b"cli-ping" => {}
+        Some(Ok(other)) => return Err(format!("expected the pong, got {}", describe(&other))),
+        Some(Err(e)) => return Err(format!("error: {e}")),
+        None => return Err("connection ended before the pong".into()),
     }
     // The peer pings us: the stream must answer by itself.
     send(&mut ws, Message::text("cmd:ping")).await?;
