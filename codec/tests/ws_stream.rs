@@ -325,10 +325,13 @@ async fn close_times_out_when_the_peer_does_not_answer() {
     assert!(start.elapsed() >= Duration::from_secs(3));
 }
 
+/// (address, length) of each slice of one write call.
+type WriteCall = Vec<(usize, usize)>;
+
 /// Records every write: what the stream hands to the transport.
 #[derive(Clone, Default)]
 struct Recorder {
-    writes: Arc<Mutex<Vec<Vec<(usize, usize)>>>>,
+    writes: Arc<Mutex<Vec<WriteCall>>>,
     data: Arc<Mutex<Vec<u8>>>,
 }
 

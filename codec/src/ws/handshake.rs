@@ -113,7 +113,7 @@ pub enum HandshakeError {
     },
     /// `Sec-WebSocket-Version` is not 13 (§4.2.1 item 6, §4.4): answered
     /// with 426 and `Sec-WebSocket-Version: 13`.
-    #[error("unsupported Sec-WebSocket-Version {version:?} (only 13 is supported)")]
+    #[error("unsupported Sec-WebSocket-Version {} (only 13 is supported)", .version.as_deref().unwrap_or("(missing)"))]
     UnsupportedVersion {
         /// The version received, if any.
         version: Option<String>,

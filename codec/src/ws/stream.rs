@@ -488,7 +488,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         while !self.close_received && !self.read_done {
             if self.reader_alive {
                 if self.poll_deadline() {
-                    break;
+                    ready!(self.poll_shutdown())?;
+                    return Poll::Ready(Err(Error::CloseTimeout(self.config.close_timeout)));
                 }
                 self.fanout.register(WRITER, cx.waker());
                 return Poll::Pending;

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use pushcodec::ws::{handshake, Message, WebSocketConfig};
+use pushcodec::ws::{handshake, WebSocketConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -50,12 +50,10 @@ async fn serve(tcp: TcpStream, config: WebSocketConfig) -> Result<(), String> {
         .map_err(|_| "handshake timed out".to_string())?
         .map_err(|e| format!("handshake refused: {e}"))?;
     while let Some(msg) = ws.next().await {
-        match msg.map_err(|e| format!("closed: {e}"))? {
-            m @ (Message::Text(_) | Message::Binary(_)) => {
-                ws.send(m).await.map_err(|e| format!("send: {e}"))?
-            }
-            // Pings are answered and Close echoed by the stream itself.
-            _ => {}
+        let msg = msg.map_err(|e| format!("closed: {e}"))?;
+        // Pings are answered and Close echoed by the stream itself.
+        if msg.is_text() || msg.is_binary() {
+            ws.send(msg).await.map_err(|e| format!("send: {e}"))?;
         }
     }
     Ok(())
