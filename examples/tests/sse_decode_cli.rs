@@ -61,3 +61,31 @@ fn invalid_utf8_is_printed_as_replacement_characters() {
         "{\"type\":\"message\",\"data\":\"a\u{fffd}b\",\"lastEventId\":\"\"}"
     );
 }
+
+#[test]
+fn over_long_line_is_reported_on_stderr_and_decoding_goes_on() {
+    let mut input = b"data: ".to_vec();
+    input.resize((1 << 20) + 100, b'x'); // over the 1 MiB default line limit
+    input.extend_from_slice(b"\n\ndata: after\n\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse-decode"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sse-decode");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("exceeds max_line_length 1048576"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.trim_end(),
+        r#"{"type":"message","data":"after","lastEventId":""}"#
+    );
+}
