@@ -407,6 +407,30 @@ pub fn server_response_with<B>(
     if !h.contains_key(header::HOST) && req.uri().authority().is_none() {
         return Err(HandshakeError::MissingHost);
     }
+    let mut resp = Response::new(());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *resp.headers_mut() = response_headers(h, opts)?;
+    Ok(resp)
+}
+
+/// The header part of [`server_response_with`], for frameworks that hand
+/// out only a `HeaderMap` (the method, version and `Host` are then the
+/// caller's to check): validates the upgrade headers (RFC 6455 §4.2.1 items
+/// 3–6, origin and subprotocol callbacks) and returns the headers of the
+/// 101 response.
+///
+/// ```
+/// use http::HeaderMap;
+/// use pushcodec::ws::handshake::{response_headers, AcceptOptions};
+/// let mut h = HeaderMap::new();
+/// h.insert("upgrade", "websocket".parse().unwrap());
+/// h.insert("connection", "Upgrade".parse().unwrap());
+/// h.insert("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==".parse().unwrap());
+/// h.insert("sec-websocket-version", "13".parse().unwrap());
+/// let out = response_headers(&h, &AcceptOptions::default()).unwrap();
+/// assert_eq!(out["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
+pub fn response_headers(h: &HeaderMap, opts: &AcceptOptions) -> Result<HeaderMap, HandshakeError> {
     if !has_token(h, &header::UPGRADE, "websocket") {
         return Err(HandshakeError::MissingUpgrade);
     }
@@ -438,9 +462,7 @@ pub fn server_response_with<B>(
             });
         }
     }
-    let mut resp = Response::new(());
-    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let out = resp.headers_mut();
+    let mut out = HeaderMap::new();
     out.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     out.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     let accept = HeaderValue::from_str(&accept_key(key))
@@ -456,7 +478,7 @@ pub fn server_response_with<B>(
             }
         }
     }
-    Ok(resp)
+    Ok(out)
 }
 
 /// Finds the end of an HTTP head (`\r\n\r\n`) in a growing buffer, resuming
