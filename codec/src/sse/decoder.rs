@@ -224,10 +224,9 @@ impl SseDecoder {
     fn process_line(&mut self, raw: Bytes) -> Result<Option<SseItem>, DecodeError> {
         // "If the line is empty (a blank line)": dispatch.
         if raw.is_empty() {
-            if self.skipping_event {
-                self.skipping_event = false;
-                return Ok(None);
-            }
+            // A skipped event has an empty data buffer: this dispatches
+            // nothing but still runs dispatch step 1 (the last event ID).
+            self.skipping_event = false;
             return Ok(self.dispatch());
         }
         let line = decode_utf8_lossy(raw);
@@ -245,14 +244,14 @@ impl SseDecoder {
                 text,
             ))));
         }
-        if self.skipping_event {
-            return Ok(None);
-        }
         let ranges = split_field(line.as_bytes());
         // Slicing at ASCII boundaries (':' and ' ') keeps the text UTF-8.
         let value = || Utf8Bytes::from_bytes_unchecked(line.as_bytes().slice(ranges.value.clone()));
         // "Field names must be compared literally, with no case folding".
         match &line.as_bytes()[ranges.name.clone()] {
+            // The rest of an event that hit a limit is dropped; its `id` and
+            // `retry` fields still count.
+            b"event" | b"data" if self.skipping_event => {}
             b"event" => {
                 let value = value();
                 let size = self.data.len() + value.len();

@@ -459,3 +459,21 @@ fn retry_changes_are_reported_as_they_occur() {
         vec![SseItem::Retry(Duration::from_millis(5)), msg("a")]
     );
 }
+
+/// A skipped event still updates the last event ID and the retry time: only
+/// its `data` and `event` lines are dropped.
+#[test]
+fn skipped_event_keeps_its_id_and_retry() {
+    let mut dec = SseDecoder::builder().max_event_size(4).build();
+    let mut buf = BytesMut::from("data: 12345\nid: 9\nevent: x\ndata: y\nretry: 7\n\ndata: z\n\n");
+    assert!(matches!(
+        dec.decode(&mut buf),
+        Err(DecodeError::EventTooLarge { line: 1, .. })
+    ));
+    assert_eq!(
+        dec.decode(&mut buf).unwrap(),
+        Some(SseItem::Retry(Duration::from_millis(7)))
+    );
+    assert_eq!(dec.decode(&mut buf).unwrap(), Some(ev("message", "z", "9")));
+    assert_eq!(dec.last_event_id(), "9");
+}

@@ -23,10 +23,12 @@
 pub enum DecodeError {
     /// A line (without its line end) is longer than `max_line_length`
     /// (§9.2.5 gives lines no bound; this limit keeps an endless line from
-    /// eating memory). The line and the rest of its event are discarded.
+    /// eating memory). The line is discarded, and so is its event: `data`
+    /// and `event` lines up to the next blank line are ignored (`id` and
+    /// `retry` still count).
     #[error(
         "SSE line {line} is at least {length} bytes long, which exceeds max_line_length {max}; \
-         the line and the rest of its event are discarded"
+         the line and its event are discarded"
     )]
     LineTooLong {
         /// 1-based number of the offending line in the stream.
@@ -38,8 +40,9 @@ pub enum DecodeError {
         max: usize,
     },
     /// The event being assembled (its data buffer, LF separators included,
-    /// plus its event type) grew beyond `max_event_size`. The rest of the
-    /// event, up to the next blank line, is discarded.
+    /// plus its event type) grew beyond `max_event_size`. The event is
+    /// discarded: `data` and `event` lines up to the next blank line are
+    /// ignored (`id` and `retry` still count).
     #[error(
         "SSE event would grow to {size} bytes at line {line}, which exceeds max_event_size {max}; \
          the event is discarded up to the next blank line"
