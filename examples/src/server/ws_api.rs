@@ -1,0 +1,218 @@
+//! The WebSocket half of the token server (`GET /ws`).
+//!
+//! Protocol: JSON text messages.
+//!
+//! | direction | message |
+//! |---|---|
+//! | client → server | `{"type":"prompt","text":"..."}` starts a generation |
+//! | client → server | `{"type":"stop"}` stops it (ignored when nothing streams) |
+//! | server → client | `{"type":"token","index":n,"text":"..."}` per token |
+//! | server → client | `{"type":"done","reason":"complete"\|"stopped"\|"error"}` once per prompt |
+//! | server → client | `{"type":"error","message":"..."}` for bad input; the connection stays open |
+//!
+//! One loop per connection `select!`s on the socket and the generator, socket
+//! first (`biased`), so a Stop that has arrived is handled before the next
+//! token is sent: no token follows `done`. This relies on
+//! `WebSocketStream::next` being cancel-safe (a `next()` dropped because the
+//! generator won the race loses no bytes). Pings go out every `keep_alive` so
+//! idle connections survive proxies. Protocol errors from the peer (invalid
+//! frames, oversized messages) are answered by the codec with the matching
+//! close code (1002, 1007, 1009) and end only that connection.
+
+use super::AppState;
+use crate::tokens::{TokenError, TokenStream};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
+use pushcodec::ws::{handshake, Message, Role, WebSocketConfig, WebSocketStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// `GET /ws`: validates the upgrade with pushcodec, answers 101 and runs the
+/// session on the upgraded connection.
+pub(super) async fn upgrade(State(app): State<AppState>, mut req: Request) -> Response {
+    let resp = match handshake::server_response(&req) {
+        Ok(resp) => resp,
+        Err(e) => return e.to_response().map(Body::from),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let config = WebSocketConfig::default().max_message_size(app.config.max_ws_message);
+                let ws = WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
+                session(app, ws).await;
+            }
+            Err(e) => eprintln!("token-server: websocket upgrade failed: {e}"),
+        }
+    });
+    resp.map(|()| Body::empty())
+}
+
+/// A client message.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClientMessage {
+    /// Start generating for `text`.
+    Prompt {
+        /// The prompt.
+        text: String,
+    },
+    /// Stop the current generation.
+    Stop,
+}
+
+fn parse_client_message(text: &str) -> Result<ClientMessage, String> {
+    serde_json::from_str(text).map_err(|e| {
+        format!(r#"expected {{"type":"prompt","text":"..."}} or {{"type":"stop"}}: {e}"#)
+    })
+}
+
+struct ConnectionCount(AppState);
+impl Drop for ConnectionCount {
+    fn drop(&mut self) {
+        self.0.ws_connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+struct Generation {
+    tokens: TokenStream,
+    next_index: u64,
+    _live: GenerationCount,
+}
+
+/// Counts running WebSocket generations (`/api/stats`), so tests can see that
+/// a stop or a disconnect really ends one.
+struct GenerationCount(Arc<AtomicUsize>);
+impl GenerationCount {
+    fn new(c: &Arc<AtomicUsize>) -> Self {
+        c.fetch_add(1, Ordering::SeqCst);
+        GenerationCount(c.clone())
+    }
+}
+impl Drop for GenerationCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn next_token(gen: &mut Option<Generation>) -> Option<Result<String, TokenError>> {
+    match gen {
+        Some(g) => g.tokens.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn error_msg(message: &str) -> Message {
+    Message::text(serde_json::json!({ "type": "error", "message": message }).to_string())
+}
+
+fn done_msg(reason: &str) -> Message {
+    Message::text(serde_json::json!({ "type": "done", "reason": reason }).to_string())
+}
+
+/// Runs one WebSocket connection until the client leaves.
+pub async fn session<S>(app: AppState, mut ws: WebSocketStream<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    app.ws_connections.fetch_add(1, Ordering::SeqCst);
+    let _count = ConnectionCount(app.clone());
+    let mut gen: Option<Generation> = None;
+    let mut ping = tokio::time::interval(app.config.keep_alive);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    loop {
+        let out = tokio::select! {
+            biased;
+            msg = ws.next() => match msg {
+                None => break,
+                // The stream has already sent the matching close code.
+                Some(Err(_)) => break,
+                Some(Ok(Message::Text(text))) => match parse_client_message(&text) {
+                    Ok(ClientMessage::Prompt { text }) => {
+                        if gen.is_some() {
+                            Some(error_msg(
+                                r#"a prompt is already streaming; send {"type":"stop"} first or wait for done"#,
+                            ))
+                        } else if text.trim().is_empty() {
+                            Some(error_msg("prompt text must not be empty"))
+                        } else if text.len() > app.config.max_prompt_bytes {
+                            Some(error_msg(&format!(
+                                "prompt of {} bytes exceeds the limit of {} bytes",
+                                text.len(),
+                                app.config.max_prompt_bytes
+                            )))
+                        } else {
+                            gen = Some(Generation {
+                                tokens: app.source.start(&text),
+                                next_index: 0,
+                                _live: GenerationCount::new(&app.ws_generating),
+                            });
+                            None
+                        }
+                    }
+                    // Dropping the generation cancels it before another token is made.
+                    Ok(ClientMessage::Stop) => gen.take().map(|_| done_msg("stopped")),
+                    Err(why) => Some(error_msg(&why)),
+                },
+                Some(Ok(Message::Binary(_))) => {
+                    Some(error_msg("binary messages are not part of this protocol; send JSON text"))
+                }
+                // Pings are answered by the stream; the close handshake too.
+                Some(Ok(_)) => None,
+            },
+            tok = next_token(&mut gen), if gen.is_some() => match tok {
+                Some(Ok(text)) => {
+                    let g = gen.as_mut().expect("guarded by gen.is_some()");
+                    let index = g.next_index;
+                    g.next_index += 1;
+                    Some(Message::text(
+                        serde_json::json!({ "type": "token", "index": index, "text": text }).to_string(),
+                    ))
+                }
+                Some(Err(e)) => {
+                    gen = None;
+                    if ws.send(error_msg(&e.to_string())).await.is_err() {
+                        break;
+                    }
+                    Some(done_msg("error"))
+                }
+                None => {
+                    gen = None;
+                    Some(done_msg("complete"))
+                }
+            },
+            _ = ping.tick() => Some(Message::Ping(bytes::Bytes::from_static(b"keep-alive"))),
+        };
+        if let Some(msg) = out {
+            if ws.send(msg).await.is_err() {
+                break;
+            }
+        }
+    }
+    // Leaving the loop drops `gen`: a client that went away stops its generation.
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_parse_and_errors_explain() {
+        assert_eq!(
+            parse_client_message(r#"{"type":"prompt","text":"hi"}"#),
+            Ok(ClientMessage::Prompt { text: "hi".into() })
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"stop"}"#),
+            Ok(ClientMessage::Stop)
+        );
+        let e = parse_client_message(r#"{"type":"dance"}"#).unwrap_err();
+        assert!(e.contains(r#"{"type":"stop"}"#), "{e}");
+        assert!(parse_client_message("not json").is_err());
+    }
+}
