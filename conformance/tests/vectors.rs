@@ -138,3 +138,28 @@ fn a_vector_without_a_section_is_rejected() {
     assert!(err.to_string().contains("does not name a section"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_binary_exits_non_zero_on_a_failing_vector() {
+    let json = one_vector(
+        "sse",
+        "WHATWG HTML",
+        r#"{"name": "wrong-bin", "section": "WHATWG HTML §9.2.6", "description": "x", "kind": "sse",
+            "input": [{"text": "data: a\n\n"}], "expect": {"items": []}}"#,
+    );
+    let dir = scratch_dir("bin", &json);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pushcodec-conformance"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("WHATWG HTML §9.2.6"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "conformance: 0 passed, 1 failed"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
