@@ -228,20 +228,40 @@ pub fn token_list(value: &str) -> Option<Vec<&str>> {
     use nom::bytes::complete::{take_while, take_while1};
     use nom::character::complete::char;
     use nom::combinator::{all_consuming, opt};
-    use nom::multi::separated_list0;
-    use nom::sequence::delimited;
+    use nom::multi::fold_many0;
+    use nom::sequence::{delimited, preceded};
     use nom::Parser;
 
-    fn is_tchar(c: char) -> bool {
-        c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~/".contains(c)
+    type Res<'a, T> = nom::IResult<&'a str, T>;
+    fn element(i: &str) -> Res<'_, Option<&str>> {
+        let ows = || take_while(|c: char| c == ' ' || c == '\t');
+        delimited(ows(), opt(take_while1(is_tchar)), ows()).parse(i)
     }
-    let ows = || take_while(|c: char| c == ' ' || c == '\t');
-    let element = delimited(ows(), opt(take_while1(is_tchar)), ows());
-    let mut list = all_consuming(separated_list0(char(','), element));
-    let parsed: nom::IResult<&str, Vec<Option<&str>>> = list.parse(value);
-    parsed
-        .ok()
-        .map(|(_, items)| items.into_iter().flatten().collect())
+    let (rest, first) = element(value).ok()?;
+    // One Vec, filled as the elements are recognized.
+    let mut tail = all_consuming(fold_many0(
+        preceded(char(','), element),
+        move || Vec::from_iter(first),
+        |mut acc: Vec<&str>, item| {
+            acc.extend(item);
+            acc
+        },
+    ));
+    let parsed: Res<'_, Vec<&str>> = tail.parse(rest);
+    parsed.ok().map(|(_, items)| items)
+}
+
+/// RFC 7230 §3.2.6 `tchar`, plus `/` (for `Upgrade: name/version`).
+///
+/// ```
+/// assert!(pushcodec::ws::handshake::is_tchar('~'));
+/// assert!(!pushcodec::ws::handshake::is_tchar(' '));
+/// ```
+pub fn is_tchar(c: char) -> bool {
+    matches!(c,
+        'a'..='z' | 'A'..='Z' | '0'..='9'
+        | '!' | '#' | '$' | '%' | '&' | '\'' | '*' | '+' | '-' | '.' | '^' | '_' | '`' | '|' | '~'
+        | '/')
 }
 
 /// All tokens of every `name` header field.
