@@ -4,8 +4,8 @@
 #   bash .ci/interop.sh
 #
 # Installs its peers itself, pinned: Debian's chromium (/usr/bin/chromium,
-# driven by playwright-core; no browser download), Python `websockets`
-# (conformance/interop/requirements.txt, in a venv), and the npm packages of
+# driven by playwright-core; no browser download), Python `websockets` and
+# `sse-starlette` (conformance/interop/requirements.txt, in a venv), and the npm packages of
 # conformance/interop/package-lock.json (`npm ci`): ws, eventsource,
 # playwright-core, better-sse. Starts every server on 127.0.0.1 only, runs
 # each suite under a time limit, and prints a closing line
@@ -66,7 +66,7 @@ HAVE_PY=1
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV" || HAVE_PY=0; fi
 if [ "$HAVE_PY" = 1 ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$INTEROP/requirements.txt" || HAVE_PY=0
-  [ "$HAVE_PY" = 1 ] && "$VENV/bin/python" -c 'import websockets; print("python websockets", websockets.__version__)'
+  [ "$HAVE_PY" = 1 ] && "$VENV/bin/pip" freeze | grep -i -E '^(websockets|sse-starlette)='
 fi
 
 HAVE_NODE=1
@@ -167,6 +167,9 @@ if [ "$HAVE_NODE" = 1 ]; then
   run_suite "node eventsource <- sse-interop-server" node "$INTEROP/sse_peer.mjs" eventsource "http://127.0.0.1:$SSE_PORT"
   run_suite "better-sse encoder -> sse-decode" node "$INTEROP/sse_peer.mjs" better-sse "$BIN/sse-decode"
 else missing "node eventsource / better-sse" "node/npm or npm ci failed"; fi
+if [ "$HAVE_PY" = 1 ]; then
+  run_suite "sse-starlette encoder -> sse-decode" "$VENV/bin/python" "$INTEROP/sse_peer.py" "$BIN/sse-decode"
+else missing "sse-starlette encoder" "cannot install sse-starlette (requirements.txt)"; fi
 
 # ----------------------------------------------------------------- summary
 note "interop summary"
