@@ -220,3 +220,128 @@ proptest! {
         }
     }
 }
+
+/// Valid client frames (small), for mutation.
+fn small_frame() -> impl Strategy<Value = Frame> {
+    prop_oneof![
+        (
+            prop_oneof![
+                Just(OpCode::Continuation),
+                Just(OpCode::Text),
+                Just(OpCode::Binary)
+            ],
+            any::<bool>(),
+            proptest::collection::vec(any::<u8>(), 0..200),
+        )
+            .prop_map(|(op, fin, p)| Frame::new(fin, op, p)),
+        any::<String>().prop_map(|s| Frame::new(true, OpCode::Text, s)),
+        (
+            prop_oneof![Just(OpCode::Close), Just(OpCode::Ping), Just(OpCode::Pong)],
+            proptest::collection::vec(any::<u8>(), 0..=125),
+        )
+            .prop_map(|(op, p)| Frame::new(true, op, p)),
+    ]
+}
+
+/// An in-memory transport: serves `input` in `cuts`-sized reads, then EOF;
+/// records what is written.
+struct Scripted {
+    input: Vec<u8>,
+    pos: usize,
+    cuts: Vec<usize>,
+    reads: usize,
+    written: Vec<u8>,
+}
+
+impl tokio::io::AsyncRead for Scripted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let cut = this.cuts[this.reads % this.cuts.len()];
+        this.reads += 1;
+        let n = cut.min(buf.remaining()).min(this.input.len() - this.pos);
+        buf.put_slice(&this.input[this.pos..this.pos + n]);
+        this.pos += n;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Scripted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.written.extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Valid frame streams with a few bytes overwritten reach deeper decoder
+    /// states than random bytes; a `WebSocketStream` fed such input (in
+    /// arbitrary reads) never panics, always ends, and when it fails with a
+    /// close code, that code is the last thing it wrote (a Close frame).
+    #[test]
+    fn stream_on_mutated_input_ends_and_sends_the_close_code(
+        frames in proptest::collection::vec(small_frame(), 1..8),
+        flips in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 0..4),
+        cuts in proptest::collection::vec(1usize..100, 1..20),
+    ) {
+        let mut enc = FrameCodec::client();
+        let mut wire = BytesMut::new();
+        for f in frames {
+            enc.encode(f, &mut wire).unwrap();
+        }
+        let mut input = wire.to_vec();
+        for (i, b) in flips {
+            let at = i.index(input.len());
+            input[at] = b;
+        }
+        let io = Scripted { input, pos: 0, cuts, reads: 0, written: vec![] };
+        let cfg = WebSocketConfig::default().max_frame_size(150).max_message_size(400);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let (last_err, written) = rt.block_on(async move {
+            use futures_util::StreamExt;
+            let mut ws = pushcodec::ws::WebSocketStream::from_raw(io, Role::Server, cfg);
+            let mut last_err = None;
+            let mut items = 0;
+            while let Some(item) = ws.next().await {
+                items += 1;
+                assert!(items < 10_000, "stream does not end");
+                if let Err(e) = item {
+                    last_err = Some(e);
+                }
+            }
+            (last_err, ws.get_ref().written.clone())
+        });
+        if let Some(code) = last_err.as_ref().and_then(|e| e.close_code()) {
+            let mut buf = BytesMut::from(&written[..]);
+            let mut dec = FrameCodec::new(Role::Client, usize::MAX);
+            let mut last = None;
+            while let Some(f) = dec.decode(&mut buf).unwrap() {
+                last = Some(f);
+            }
+            let last = last.expect("a close frame was written");
+            prop_assert_eq!(last.opcode, OpCode::Close);
+            prop_assert_eq!(u16::from_be_bytes([last.payload[0], last.payload[1]]), code.0);
+        }
+    }
+}

@@ -1164,6 +1164,33 @@ mod tests {
         server.await.unwrap();
     }
 
+    /// Frames the client sends right behind its request head (in the same
+    /// read) are not lost: they are decoded first.
+    #[tokio::test]
+    async fn bytes_after_the_head_are_kept() {
+        use futures_util::StreamExt;
+        use tokio_util::codec::Encoder;
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut wire =
+            b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                .to_vec();
+        let mut frame = BytesMut::new();
+        crate::ws::FrameCodec::client()
+            .encode(
+                crate::ws::Frame::new(true, crate::ws::OpCode::Text, "early"),
+                &mut frame,
+            )
+            .unwrap();
+        wire.extend_from_slice(&frame);
+        client.write_all(&wire).await.unwrap();
+        let mut ws = accept(server).await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            crate::ws::Message::text("early")
+        );
+    }
+
     #[tokio::test]
     async fn version_8_gets_426_on_the_wire() {
         let (mut client, server) = tokio::io::duplex(1 << 16);

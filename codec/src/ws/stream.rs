@@ -795,6 +795,16 @@ mod tests {
         assert_eq!(&frames[1].payload[..], b"small");
     }
 
+    #[test]
+    fn stream_and_halves_are_send() {
+        fn assert_send<T: Send>() {}
+        fn assert_sync<T: Sync>() {}
+        assert_send::<WebSocketStream<tokio::net::TcpStream>>();
+        assert_send::<WebSocketReader<tokio::net::TcpStream>>();
+        assert_send::<WebSocketWriter<tokio::net::TcpStream>>();
+        assert_sync::<WebSocketWriter<tokio::net::TcpStream>>();
+    }
+
     #[tokio::test]
     async fn send_after_close_is_refused() {
         let (a, _b) = tokio::io::duplex(4096);
