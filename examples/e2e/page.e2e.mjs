@@ -37,7 +37,8 @@ async function generateThenStop(transport, shot) {
   page.on("pageerror", (e) => errors.push(e));
   await page.goto(BASE);
   await page.fill("#prompt", `Stream this over ${transport} please`);
-  await page.locator(`input[name=transport][value=${transport}]`).check({ force: true });
+  await page.locator("label", { hasText: transport === "ws" ? "WebSocket" : "SSE" }).click();
+  assert.equal(await page.locator(`input[name=transport][value=${transport}]`).isChecked(), true);
   const started = Date.now();
   await page.click("#generate");
   await page.waitForFunction(() => window.__tokens.length >= 1, null, { timeout: 10000 });
@@ -72,7 +73,7 @@ if (FLAKY) {
     const page = await browser.newPage({ viewport: { width: 900, height: 620 } });
     await page.goto(FLAKY);
     await page.fill("#prompt", "reconnect through a flaky network");
-    await page.locator("input[name=transport][value=sse]").check({ force: true });
+    await page.locator("label", { hasText: "SSE" }).click();
     await page.click("#generate");
     await page.waitForFunction(() => document.querySelector("#status").dataset.state === "done", null, { timeout: 30000 });
     const idx = await page.evaluate(() => window.__tokens);
