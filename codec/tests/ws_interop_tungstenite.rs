@@ -311,3 +311,55 @@ async fn tungstenite_server_sends_to_our_client() {
     .await
     .expect("timed out");
 }
+
+/// An oversized message from tungstenite is answered with close 1009, which
+/// tungstenite receives even though it was still sending (the reset-free
+/// failing path is tested deterministically in `ws_stream.rs`,
+/// `failing_with_unread_input_does_not_reset_the_connection`).
+#[tokio::test]
+async fn oversized_message_peer_gets_1009_not_a_reset() {
+    tokio::time::timeout(LIMIT, async {
+        let (l, url) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            let cfg = WebSocketConfig::default()
+                .max_frame_size(64 << 10)
+                .max_message_size(64 << 10);
+            let mut ws = handshake::accept_with_config(tcp, cfg).await.unwrap();
+            let err = loop {
+                match ws.next().await {
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => break e,
+                    None => panic!("ended without error"),
+                }
+            };
+            assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG), "{err}");
+            // The stream is dropped here, as a server task would.
+        });
+        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+            .await
+            .unwrap();
+        let (mut c, _) = tokio_tungstenite::client_async(url.as_str(), tcp)
+            .await
+            .unwrap();
+        // One 8 MiB frame: the server refuses it from its header while most
+        // of the payload is still in flight.
+        let _ = c.send(TMessage::binary(big(8 << 20))).await;
+        let mut code = None;
+        while let Some(m) = c.next().await {
+            match m {
+                Ok(TMessage::Close(Some(cf))) => code = Some(u16::from(cf.code)),
+                Ok(_) => {}
+                Err(e) => {
+                    assert!(code.is_some(), "error before any close frame: {e}");
+                    break;
+                }
+            }
+        }
+        assert_eq!(code, Some(1009));
+        drop(c); // closes the TCP connection, ending the server's drain
+        server.await.unwrap();
+    })
+    .await
+    .expect("timed out");
+}

@@ -162,6 +162,9 @@ async fn bad_input_sends_the_matching_close_code() {
             let (a, mut b) = tokio::io::duplex(1 << 16);
             let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg.clone());
             b.write_all(&input).await.unwrap();
+            // The peer reads until our shutdown, then closes (the stream
+            // drains input until then before handing out the error).
+            let peer = tokio::spawn(async move { server_frames_until_eof(&mut b).await });
             let err = loop {
                 match ws.next().await {
                     Some(Ok(_)) => continue,
@@ -174,7 +177,7 @@ async fn bad_input_sends_the_matching_close_code() {
                 ws.next().await.is_none(),
                 "{what}: stream ends after the error"
             );
-            let frames = server_frames_until_eof(&mut b).await;
+            let frames = peer.await.unwrap();
             let close = frames
                 .last()
                 .unwrap_or_else(|| panic!("{what}: nothing sent"));
@@ -420,4 +423,61 @@ async fn large_payload_is_written_without_copy_and_small_frames_are_batched() {
         let f = dec.decode(&mut wire).unwrap().unwrap();
         assert_eq!(f.payload, format!("small {i}").into_bytes());
     }
+}
+
+/// Regression (Chromium saw 1006 instead of 1009): a server that fails the
+/// connection while the peer is still sending must not reset it. The peer
+/// here sends a 4 MiB frame that is refused from its header; every byte it
+/// writes must be accepted (no EPIPE/ECONNRESET) and it must read our 1009
+/// close frame and a clean EOF.
+#[tokio::test]
+async fn failing_with_unread_input_does_not_reset_the_connection() {
+    use tokio::net::{TcpListener, TcpStream};
+    tokio::time::timeout(LIMIT, async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            let cfg = WebSocketConfig::default().max_frame_size(1024);
+            let mut ws = pushcodec::ws::handshake::accept_with_config(tcp, cfg)
+                .await
+                .unwrap();
+            let err = ws.next().await.unwrap().unwrap_err();
+            assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
+            drop(ws);
+        });
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(
+            b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(tcp.read_u8().await.unwrap());
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101 "));
+        let (mut rd, mut wr) = tcp.into_split();
+        let writer = tokio::spawn(async move {
+            // Header: binary, masked, 64-bit length 4 MiB, key 0.
+            let mut frame = vec![0x82, 0xFF, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0];
+            frame.resize(frame.len() + (4 << 20), b'x');
+            let r = wr.write_all(&frame).await;
+            (r, wr)
+        });
+        let mut answer = Vec::new();
+        let read = rd.read_to_end(&mut answer).await;
+        let (write, wr) = writer.await.unwrap();
+        write.expect("every byte accepted, no reset");
+        read.expect("clean EOF, no reset");
+        drop(wr);
+        let mut buf = BytesMut::from(&answer[..]);
+        let close = FrameCodec::client().decode(&mut buf).unwrap().unwrap();
+        assert_eq!(close.opcode, OpCode::Close);
+        assert_eq!(&close.payload[..2], &1009u16.to_be_bytes());
+        server.await.unwrap();
+    })
+    .await
+    .expect("timed out");
 }

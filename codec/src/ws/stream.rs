@@ -14,7 +14,11 @@
 //!   ([`Error::CloseTimeout`]).
 //! * **Failing the connection** (§7.1.7): on a protocol error the matching
 //!   close code ([`Error::close_code`]: 1002, 1007, 1009) is sent with a
-//!   short reason, the transport is shut down, then the error is handed out.
+//!   short reason and our side of the transport is shut down; input is then
+//!   read and discarded until the peer closes (at most `close_timeout`), so
+//!   that dropping the stream does not reset a connection with unread input
+//!   (a reset can make the peer lose our close frame and report 1006); then
+//!   the error is handed out.
 //!
 //! ## Cancel safety
 //! `next()` (`poll_next`) is cancel-safe: every byte read and every partial
@@ -323,15 +327,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         self.fanout.register(READER, cx.waker());
         loop {
             if self.failing.is_some() {
-                // Send the close frame for the error, then hand it out.
+                // Send the close frame for the error and shut our side down,
+                // then discard input until the peer closes (closing a socket
+                // with unread input makes the kernel send a reset, and the
+                // peer may then never see our close frame); bounded by
+                // close_timeout. Then hand the error out.
                 let done = match self.poll_shutdown() {
-                    Poll::Ready(_) => true,
-                    Poll::Pending => self.poll_deadline(),
+                    Poll::Ready(_) => self.poll_drain(cx).is_ready(),
+                    Poll::Pending => false,
                 };
-                if !done {
+                if !done && !self.poll_deadline() {
                     return Poll::Pending;
                 }
                 self.read_done = true;
+                self.rbuf = BytesMut::new();
                 return Poll::Ready(self.failing.take().map(Err));
             }
             if self.read_done {
@@ -430,6 +439,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    /// Reads and discards input until EOF or a read error. Yields (wakes
+    /// itself, returns `Pending`) every few reads so a peer that keeps
+    /// sending cannot hold the task, and the close timeout gets checked.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        for _ in 0..16 {
+            self.rbuf.clear();
+            if self.rbuf.capacity() < READ_CHUNK {
+                self.rbuf.reserve(READ_CHUNK);
+            }
+            match ready!(self.poll_read_some()) {
+                Ok(0) | Err(_) => return Poll::Ready(()),
+                Ok(_) => {}
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
