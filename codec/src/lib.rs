@@ -19,3 +19,8 @@ mod utf8_bytes;
 pub mod ws;
 
 pub use utf8_bytes::{NotUtf8, Utf8Bytes};
+
+/// The README's code blocks, compiled as doctests so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
