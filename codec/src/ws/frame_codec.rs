@@ -297,6 +297,16 @@ impl Decoder for FrameCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
         self.decode_with_budget(src, None)
     }
+
+    /// At the end of the stream, bytes left over are a truncated frame:
+    /// [`Error::UnexpectedEof`] (not tokio-util's untyped I/O error).
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None if src.is_empty() => Ok(None),
+            None => Err(Error::UnexpectedEof("in the middle of a frame")),
+        }
+    }
 }
 
 impl Encoder<Frame> for FrameCodec {

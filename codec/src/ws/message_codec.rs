@@ -145,6 +145,19 @@ impl Decoder for MessageCodec {
     type Item = Message;
     type Error = Error;
 
+    /// At the end of the stream, a truncated frame or an unfinished
+    /// fragmented message is [`Error::UnexpectedEof`]; the partial message is
+    /// never handed out as if complete.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        match self.decode(src)? {
+            Some(m) => Ok(Some(m)),
+            None => match self.eof_error(src) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            },
+        }
+    }
+
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
         loop {
             let already = self.partial.as_ref().map_or(0, |p| p.buf.len() as u64);
@@ -212,6 +225,21 @@ impl Decoder for MessageCodec {
                     }
                 }
             }
+        }
+    }
+}
+
+impl MessageCodec {
+    /// End-of-stream check shared by `decode_eof`.
+    fn eof_error(&self, src: &BytesMut) -> Option<Error> {
+        if !src.is_empty() {
+            Some(Error::UnexpectedEof("in the middle of a frame"))
+        } else if self.partial.is_some() {
+            Some(Error::UnexpectedEof(
+                "in the middle of a fragmented message",
+            ))
+        } else {
+            None
         }
     }
 }
@@ -339,6 +367,14 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
+    }
+
+    #[test]
+    fn clean_eof_between_messages_is_not_an_error() {
+        let mut b = client_frames(&[Frame::new(true, OpCode::Text, "done")]);
+        let mut c = MessageCodec::new(Role::Server);
+        assert_eq!(c.decode_eof(&mut b).unwrap(), Some(Message::text("done")));
+        assert_eq!(c.decode_eof(&mut b).unwrap(), None);
     }
 
     #[test]

@@ -628,6 +628,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         &self.core.io
     }
 
+    /// The transport, mutably (e.g. to set socket options). Reading or
+    /// writing it directly corrupts the WebSocket stream.
+    ///
+    /// ```
+    /// # let (a, _b) = tokio::io::duplex(64);
+    /// # let mut ws = pushcodec::ws::WebSocketStream::from_raw(a, pushcodec::ws::Role::Server, Default::default());
+    /// let _io: &mut tokio::io::DuplexStream = ws.get_mut();
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.core.io
+    }
+
     /// Splits into a reader (`Stream`) and a writer (`Sink<Message>`) that
     /// can be used from different tasks. Pongs are still answered when only
     /// the reader is polled.
