@@ -12,7 +12,7 @@ Each target has its own input layout (documented at the top of its file):
   sse_differential   [flags, split_seed] + stream
   ws_frame_decode    [flags, max_frame, max_message, split_seed] + wire
   ws_message_decode  (same as ws_frame_decode)
-  ws_handshake       [kind] + HTTP head
+  ws_handshake       [kind, split_seed] + HTTP head
   sse_roundtrip, ws_roundtrip: `arbitrary`-structured; the vectors' payload
                      bytes are used as raw seeds (any bytes are valid input).
 
@@ -121,9 +121,9 @@ SPEC_HTTP = {
 
 
 def handshake_seeds(seeds, name, head):
-    # ws_handshake: [kind] + head; kind & 1 == 0: request, 1: response.
+    # ws_handshake: [kind, split_seed] + head; kind & 1 == 0: request, 1: response.
     kind = 1 if head.startswith(b"HTTP/") else 0
-    seeds.add("ws_handshake", name, bytes([kind]) + head)
+    seeds.add("ws_handshake", name, bytes([kind, 2]) + head)
 
 
 def main():

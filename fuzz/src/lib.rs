@@ -713,6 +713,81 @@ mod tests {
         assert!(checked > 10, "only {checked} vectors");
     }
 
+    /// The RFC 6455 references against the conformance vectors (frames and
+    /// messages), so the references themselves are checked against
+    /// hand-worked expectations.
+    #[test]
+    fn ws_references_pass_the_ws_conformance_vectors() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/vectors/ws");
+        let mut checked = 0;
+        for file in ["frames.json", "messages.json", "close.json", "utf8.json"] {
+            let Ok(text) = std::fs::read_to_string(format!("{dir}/{file}")) else {
+                panic!("missing {dir}/{file}");
+            };
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for v in doc["vectors"].as_array().unwrap() {
+                let kind = v["kind"].as_str().unwrap();
+                if kind != "frames" && kind != "messages" {
+                    continue;
+                }
+                let input = vector_bytes(&v["input"]);
+                let server = v["role"].as_str() == Some("server");
+                let max_frame = v["max_frame_size"].as_u64().unwrap_or(16 << 20);
+                let max_message = v["max_message_size"].as_u64().unwrap_or(64 << 20);
+                let want_error = v["expect"].get("error").map(|e| e["close_code"].as_u64().unwrap() as u16);
+                let want_items = v["expect"]["items"].as_array().cloned().unwrap_or_default();
+                let end = if kind == "frames" {
+                    let (frames, end) = ws_reference_frames(&input, server, 0, max_frame);
+                    let want: Vec<RefFrame> = want_items
+                        .iter()
+                        .map(|i| RefFrame {
+                            fin: i["fin"].as_bool().unwrap(),
+                            rsv: i["rsv"].as_u64().unwrap() as u8,
+                            opcode: i["opcode"].as_u64().unwrap() as u8,
+                            payload: vector_bytes(&i["payload"]),
+                        })
+                        .collect();
+                    assert_eq!(frames, want, "vector {}", v["name"]);
+                    end
+                } else {
+                    let (msgs, end) = ws_reference_messages(&input, server, max_frame, max_message);
+                    let want: Vec<RefMessage> = want_items
+                        .iter()
+                        .map(|i| {
+                            let o = i.as_object().unwrap();
+                            let (k, val) = o.iter().next().unwrap();
+                            match k.as_str() {
+                                "text" => RefMessage::Text(val.as_str().unwrap().to_string()),
+                                "binary" => RefMessage::Binary(vector_bytes(val)),
+                                "ping" => RefMessage::Ping(vector_bytes(val)),
+                                "pong" => RefMessage::Pong(vector_bytes(val)),
+                                "close" if val.is_null() => RefMessage::Close(None),
+                                "close" => RefMessage::Close(Some((
+                                    val["code"].as_u64().unwrap() as u16,
+                                    val["reason"].as_str().unwrap_or("").to_string(),
+                                ))),
+                                other => panic!("unknown item {other}"),
+                            }
+                        })
+                        .collect();
+                    assert_eq!(msgs, want, "vector {}", v["name"]);
+                    end
+                };
+                match (want_error, &end) {
+                    (Some(code), RefEnd::Error(codes)) => {
+                        assert!(codes.contains(&code), "vector {}: {codes:?} vs {code}", v["name"])
+                    }
+                    // A vector whose input stops inside a frame expects the
+                    // decoder's EOF error, which has no close code.
+                    (None, RefEnd::Clean | RefEnd::Incomplete) => {}
+                    (w, e) => panic!("vector {}: expected {w:?}, reference ended {e:?}", v["name"]),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "only {checked} vectors");
+    }
+
     /// The BYTES format of conformance/vectors/README.md.
     fn vector_bytes(v: &serde_json::Value) -> Vec<u8> {
         use serde_json::Value;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Fuzz smoke for CI (called by .ci/run): installs cargo-fuzz if missing
+# (pinned), checks the fuzz crate's own references against the conformance
+# vectors, builds every fuzz target on nightly and runs each for a short
+# fixed time from its committed seeds and regression inputs. Fails on any
+# crash, leak, timeout or build error. Also runs miri if the codec ever stops
+# being #![forbid(unsafe_code)].
+#
+#   FUZZ_SMOKE_SECONDS   seconds per target (default 20; 7 targets ≈ 2.5 min)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SECS=${FUZZ_SMOKE_SECONDS:-20}
+CARGO_FUZZ_VERSION=0.13.2
+
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "fuzz-smoke: the nightly toolchain is required (cargo fuzz needs it); none is installed" >&2
+  exit 1
+fi
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  echo "fuzz-smoke: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+fi
+
+# The codec forbids unsafe code; if that ever changes, its tests run under miri.
+if ! grep -q '^#!\[forbid(unsafe_code)\]' codec/src/lib.rs || grep -rqE '\bunsafe\s*(\{|fn|impl)' codec/src; then
+  echo "fuzz-smoke: codec/src has unsafe code: running its tests under miri"
+  cargo +nightly miri setup
+  cargo +nightly miri test -p pushcodec --lib
+fi
+
+cd fuzz
+if command -v python3 >/dev/null; then
+  python3 gen_seeds.py
+fi
+
+echo "fuzz-smoke: reference self-tests (against conformance/vectors)"
+cargo +nightly test --lib 2>&1 | tee /tmp/pushcodec-fuzz-lib.log
+grep -q "^test result: ok" /tmp/pushcodec-fuzz-lib.log
+
+echo "fuzz-smoke: building every target"
+cargo +nightly fuzz build
+
+targets=$(cargo +nightly fuzz list)
+passed=0
+failed=0
+failed_names=()
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for t in $targets; do
+  case $t in
+    sse_*) dict=dict/sse.dict ;;
+    ws_handshake) dict=dict/http.dict ;;
+    *) dict=dict/ws.dict ;;
+  esac
+  mkdir -p "$work/$t" "seeds/$t" "regressions/$t"
+  log="$work/$t.log"
+  # New inputs go to the scratch dir (first corpus dir); seeds and
+  # regression inputs are read only.
+  if cargo +nightly fuzz run "$t" "$work/$t" "seeds/$t" "regressions/$t" -- \
+      -dict="$dict" -max_len=4096 -max_total_time="$SECS" -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    stats=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n1 | sed -E 's/^#([0-9]+)[[:space:]]+DONE[[:space:]]+/runs: \1, /')
+    echo "ok   $t ($SECS s): $stats"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $t: last lines of its log:"
+    tail -n 40 "$log"
+    ls "artifacts/$t" 2>/dev/null | sed 's/^/  artifact: /' || true
+    failed=$((failed + 1))
+    failed_names+=("$t")
+  fi
+done
+echo "fuzz-smoke: $passed passed, $failed failed"
+if [ "$failed" -ne 0 ]; then
+  echo "fuzz-smoke: crashed targets: ${failed_names[*]}"
+  exit 1
+fi
