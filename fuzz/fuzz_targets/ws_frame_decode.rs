@@ -23,9 +23,6 @@ use pushcodec_fuzz::{limit, reads, ws_reference_frames, RefEnd, RefFrame};
 use tokio_util::codec::Decoder;
 
 const MAX_HEADER_LEN: usize = 14;
-/// Finding F1 is open: EOF inside a frame gives tokio-util's untyped
-/// `Io("bytes remaining on stream")`. Set to false once it is fixed.
-const ALLOW_F1: bool = true;
 
 struct Run {
     frames: Vec<RefFrame>,
@@ -77,11 +74,6 @@ fn run(role: Role, allowed_rsv: u8, max_frame: usize, chunks: &[&[u8]]) -> Run {
         Ok(Some(f)) => panic!("decode_eof produced a frame decode did not: {f:?}"),
         Ok(None) => assert!(!had_rest, "decode_eof ignored {} bytes", buf.len()),
         Err(Error::UnexpectedEof(_)) => assert!(had_rest),
-        // Finding F1 (see fuzz/README.md), allowed until FrameCodec gets its
-        // own decode_eof: tokio-util's default error.
-        Err(Error::Io(e)) if ALLOW_F1 && e.to_string() == "bytes remaining on stream" => {
-            assert!(had_rest)
-        }
         Err(e) => panic!("EOF inside a frame gave {e:?}, not Error::UnexpectedEof"),
     }
     Run { frames, error: None }

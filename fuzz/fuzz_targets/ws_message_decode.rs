@@ -25,10 +25,6 @@ use pushcodec_fuzz::{limit, reads, ws_reference_messages, RefEnd, RefMessage};
 use tokio_util::codec::Decoder;
 
 const MAX_HEADER_LEN: usize = 14;
-/// Finding F1 is open: EOF inside a frame gives tokio-util's untyped
-/// `Io("bytes remaining on stream")`, EOF inside a fragmented message gives
-/// a clean end. Set to false once it is fixed.
-const ALLOW_F1: bool = true;
 
 fn convert(m: Message, max_message: usize) -> RefMessage {
     match m {
@@ -87,14 +83,11 @@ fn run(role: Role, cfg: &WebSocketConfig, chunks: &[&[u8]]) -> (Vec<RefMessage>,
     match codec.decode_eof(&mut buf) {
         Ok(Some(m)) => panic!("decode_eof produced a message decode did not: {m:?}"),
         Ok(None) => assert!(
-            !had_rest && (!in_message || ALLOW_F1),
+            !had_rest && !in_message,
             "decode_eof ended cleanly with {} bytes left, in a message: {in_message}",
             buf.len()
         ),
         Err(Error::UnexpectedEof(_)) => assert!(had_rest || in_message),
-        Err(Error::Io(e)) if ALLOW_F1 && e.to_string() == "bytes remaining on stream" => {
-            assert!(had_rest)
-        }
         Err(e) => panic!("EOF gave {e:?}, not Error::UnexpectedEof"),
     }
     (out, None)
