@@ -41,55 +41,51 @@ pub struct Decoded<T, E> {
 ///
 /// The number of items is bounded (input length + 16) so that a decoder that
 /// returns items without consuming input cannot loop forever.
-pub fn drive<D: Decoder>(
+pub fn drive<D: Decoder>(decoder: D, reads: &[Vec<u8>], mode: Mode) -> Decoded<D::Item, D::Error> {
+    drive_until(decoder, reads, mode, |_| false)
+}
+
+/// [`drive`], but stops at the first item for which `is_last` holds: nothing
+/// after it is decoded and `decode_eof` is not called. A WebSocket endpoint
+/// reads nothing after a Close frame (RFC 6455 §5.5.1: the closing handshake
+/// ends the connection), so a vector whose input ends in a Close, perhaps
+/// inside an unfinished fragmented message, says nothing about end of input.
+pub fn drive_until<D: Decoder>(
     mut decoder: D,
     reads: &[Vec<u8>],
     mode: Mode,
+    is_last: impl Fn(&D::Item) -> bool,
 ) -> Decoded<D::Item, D::Error> {
     let total: usize = reads.iter().map(Vec::len).sum();
     let max_items = total + 16;
-    let mut items = Vec::new();
-    let mut buf = BytesMut::new();
-    let chunks: Vec<&[u8]> = match mode {
-        Mode::OneRead => {
-            let mut all = Vec::with_capacity(total);
-            for r in reads {
-                all.extend_from_slice(r);
-            }
-            buf.extend_from_slice(&all);
-            Vec::new()
-        }
-        Mode::ByteByByte => reads.iter().flat_map(|r| r.chunks(1)).collect(),
-        Mode::AsSplit => reads.iter().map(Vec::as_slice).collect(),
+    let chunks: Vec<Vec<u8>> = match mode {
+        Mode::OneRead => vec![reads.concat()],
+        Mode::ByteByByte => reads.concat().into_iter().map(|b| vec![b]).collect(),
+        Mode::AsSplit => reads.to_vec(),
     };
-    let pump =
-        |decoder: &mut D, buf: &mut BytesMut, items: &mut Vec<D::Item>| -> Result<(), D::Error> {
-            while items.len() < max_items {
-                match decoder.decode(buf)? {
-                    Some(item) => items.push(item),
-                    None => break,
+    let mut items: Vec<D::Item> = Vec::new();
+    let mut buf = BytesMut::new();
+    let done =
+        |items: &Vec<D::Item>| items.len() >= max_items || items.last().is_some_and(&is_last);
+    for chunk in chunks {
+        buf.extend_from_slice(&chunk);
+        while !done(&items) {
+            match decoder.decode(&mut buf) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => break,
+                Err(e) => {
+                    return Decoded {
+                        items,
+                        error: Some(e),
+                    }
                 }
             }
-            Ok(())
-        };
-    if mode == Mode::OneRead {
-        if let Err(e) = pump(&mut decoder, &mut buf, &mut items) {
-            return Decoded {
-                items,
-                error: Some(e),
-            };
+        }
+        if done(&items) {
+            return Decoded { items, error: None };
         }
     }
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        if let Err(e) = pump(&mut decoder, &mut buf, &mut items) {
-            return Decoded {
-                items,
-                error: Some(e),
-            };
-        }
-    }
-    while items.len() < max_items {
+    while !done(&items) {
         match decoder.decode_eof(&mut buf) {
             Ok(Some(item)) => items.push(item),
             Ok(None) => break,

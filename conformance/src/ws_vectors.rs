@@ -1,7 +1,7 @@
 //! Running WebSocket vectors: frames through `FrameCodec`, messages through
 //! `MessageCodec`, the accept key, and handshakes through `handshake::accept`.
 
-use crate::drive::{drive, show_bytes, Mode};
+use crate::drive::{drive_until, show_bytes, Mode};
 use crate::schema::{BytesSpec, Kind, Role, Vector};
 use pushcodec::ws::{self, FrameCodec, MessageCodec, WebSocketConfig};
 use serde::Deserialize;
@@ -211,7 +211,9 @@ fn run_codec_vector_inner(v: &Vector) -> Result<Vec<String>, String> {
                     Some(n) => FrameCodec::new(role, n),
                     None => FrameCodec::new(role, ws::config::DEFAULT_MAX_FRAME_SIZE),
                 };
-                let d = drive(codec, &reads, mode);
+                let d = drive_until(codec, &reads, mode, |f: &ws::Frame| {
+                    f.opcode == ws::OpCode::Close
+                });
                 let got = d.items.into_iter().map(seen_frame).collect();
                 if let Err(e) = compare(mode, got, d.error, &want, exp.error.as_ref()) {
                     failures.push(e);
@@ -234,7 +236,12 @@ fn run_codec_vector_inner(v: &Vector) -> Result<Vec<String>, String> {
                 config = config.max_message_size(n);
             }
             for mode in modes(&reads) {
-                let d = drive(MessageCodec::with_config(role, &config), &reads, mode);
+                let d = drive_until(
+                    MessageCodec::with_config(role, &config),
+                    &reads,
+                    mode,
+                    |m: &ws::Message| matches!(m, ws::Message::Close(_)),
+                );
                 let got = d.items.into_iter().map(seen_message).collect();
                 if let Err(e) = compare(mode, got, d.error, &want, exp.error.as_ref()) {
                     failures.push(e);
