@@ -1,0 +1,422 @@
+//! pushcodec against its peers and the physical limits, in one run
+//! (issue 7).
+//!
+//! ```text
+//! cargo bench -p pushcodec --bench compare            # full run
+//! cargo bench -p pushcodec --bench compare -- --quick # < 3 min
+//! python3 codec/benches/report.py                     # → ratio table (Markdown)
+//! ```
+//!
+//! Before timing anything, every implementation runs every workload once
+//! with output checking on: item count, payload bytes and a hash of the
+//! payloads in order must equal the reference (the workload's own
+//! messages/events), else the bench stops — no fast-but-wrong figure. That
+//! run also counts allocations (a counting global allocator) per item. A
+//! peer whose probe on a prefix of a workload extrapolates to more than
+//! `BUDGET` for one run (quadratic rescans) is not timed on it; the probe's
+//! figure is recorded instead. The records go to
+//! `target/criterion/compare-records.json`, which `report.py` joins with
+//! criterion's `estimates.json` files.
+//!
+//! Lanes, so that like is compared with like:
+//! * `ws_decode_buf_*`: the masked wire is already in a `BytesMut` (filled
+//!   outside the timed part); codec-level decoders and the limits (memcpy of
+//!   the wire; walking the headers and unmasking in place, u64 at a time).
+//! * `ws_decode_stream_*`: every implementation reads the wire from an
+//!   in-memory transport in 64 KiB reads into its own buffer (as from a
+//!   socket); limit: the read copy alone.
+//! * `ws_encode_{server,client}_*`: codec-level encoders into one buffer,
+//!   connection types into an in-memory sink; limit: copying the payloads
+//!   after their header bytes (and XOR for the client role).
+//! * `sse_decode_*`: the stream fed in reads of the stated size; limits:
+//!   one memchr2 scan for CR/LF, one memcpy of the same bytes.
+//! * `sse_encode_*`: events → one buffer; limit: memcpy of the output size.
+
+mod common;
+mod sse;
+mod ws;
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use criterion::{BatchSize, Criterion, Throughput};
+
+use common::{allocs, records_json, CountingAlloc, Record, Summary};
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Longest a single run of one implementation on one workload may take to
+/// be timed (estimated from a probe on a prefix).
+const BUDGET: Duration = Duration::from_secs(4);
+
+fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
+    let a = allocs();
+    let t = Instant::now();
+    let v = f();
+    let d = t.elapsed();
+    (v, d, allocs() - a)
+}
+
+fn check_eq(what: &str, got: Summary, want: Summary) -> String {
+    assert_eq!(
+        got, want,
+        "{what}: output differs from the reference (items, bytes, hash)"
+    );
+    format!("{} items, {} bytes, hash ok", got.items, got.bytes)
+}
+
+fn criterion() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .without_plots()
+        .configure_from_args()
+}
+
+fn target_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return d.into();
+    }
+    // target/release/deps/compare-<hash>
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+fn main() {
+    let mut c = criterion();
+    let mut records = Vec::new();
+    ws_benches(&mut c, &mut records);
+    sse_benches(&mut c, &mut records);
+    let dir = target_dir().join("criterion");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("compare-records.json");
+    std::fs::write(&path, records_json(&records)).unwrap();
+    eprintln!("records: {}", path.display());
+    c.final_summary();
+}
+
+// ------------------------------------------------------------------- WS --
+
+fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
+    let works = ws::workloads(1);
+    for w in &works {
+        let msgs = ws::reference(w, true);
+        let frames = ws::reference_frames(w, true);
+        let items = w.msgs.len() as u64;
+
+        // Codec level: the wire already in a buffer.
+        let group = format!("ws_decode_buf_{}", w.name);
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(w.wire.len() as u64));
+        for (id, kind, level, f) in ws::buf_decoders() {
+            let mut buf = BytesMut::from(&w.wire[..]);
+            let (got, _, a) = measured(|| f(w, &mut buf, true));
+            let checked = match level {
+                "messages" => check_eq(id, got, msgs),
+                "frames" if kind != "limit" => check_eq(id, got, frames),
+                "frames" => check_eq(id, got, frames),
+                _ => format!("{} bytes", got.bytes),
+            };
+            records.push(Record {
+                group: group.clone(),
+                id: id.into(),
+                kind,
+                level,
+                bytes: w.wire.len() as u64,
+                items,
+                allocs_per_item: a as f64 / items as f64,
+                checked,
+                skipped: None,
+                note: None,
+            });
+            g.bench_function(id, |b| {
+                b.iter_batched_ref(
+                    || BytesMut::from(&w.wire[..]),
+                    |buf| f(w, buf, false),
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+        g.finish();
+
+        // Stream level: read from an in-memory transport.
+        let group = format!("ws_decode_stream_{}", w.name);
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(w.wire.len() as u64));
+        for (id, kind, level, f) in ws::stream_decoders() {
+            let (got, _, a) = measured(|| f(w, true));
+            let checked = match level {
+                "messages" => check_eq(id, got, msgs),
+                "frames" => check_eq(id, got, frames),
+                _ => format!("{} bytes", got.bytes),
+            };
+            records.push(Record {
+                group: group.clone(),
+                id: id.into(),
+                kind,
+                level,
+                bytes: w.wire.len() as u64,
+                items,
+                allocs_per_item: a as f64 / items as f64,
+                checked,
+                skipped: None,
+                note: None,
+            });
+            g.bench_function(id, |b| b.iter(|| f(w, false)));
+        }
+        g.finish();
+
+        for client in [false, true] {
+            let role = if client { "client" } else { "server" };
+            let group = format!("ws_encode_{role}_{}", w.name);
+            let mut g = c.benchmark_group(&group);
+            g.throughput(Throughput::Bytes(w.payload_bytes()));
+            let want = if client {
+                w.wire.len()
+            } else {
+                w.wire_unmasked.len()
+            } as u64;
+            for (id, kind, level, f) in ws::encoders() {
+                let (n, _, a) = measured(|| f(w, client));
+                assert_eq!(n, want, "{id} {role} {}: wire length", w.name);
+                records.push(Record {
+                    group: group.clone(),
+                    id: id.into(),
+                    kind,
+                    level,
+                    bytes: w.payload_bytes(),
+                    items,
+                    allocs_per_item: a as f64 / items as f64,
+                    checked: format!("{n} wire bytes (= hand-written frames)"),
+                    skipped: None,
+                    note: None,
+                });
+                g.bench_function(id, |b| b.iter(|| f(w, client)));
+            }
+            g.finish();
+        }
+    }
+
+    // Write path: payload bytes copied by WebSocketStream (server role).
+    for w in works
+        .iter()
+        .filter(|w| w.name.starts_with("binary_1MiB") || w.name.starts_with("text_16B"))
+    {
+        let ((copied, written, calls), _, a) = measured(|| ws::pc_write_path(w));
+        let payload = w.payload_bytes();
+        let note = format!(
+            "{} messages, {payload} payload bytes: {copied} payload bytes copied \
+             ({:.4} per payload byte), {written} bytes written in {calls} write calls, \
+             {:.3} allocations per message",
+            w.msgs.len(),
+            copied as f64 / payload as f64,
+            a as f64 / w.msgs.len() as f64
+        );
+        eprintln!("write path {}: {note}", w.name);
+        records.push(Record {
+            group: format!("ws_write_path_{}", w.name),
+            id: "pushcodec-WebSocketStream".into(),
+            kind: "ours",
+            level: "messages",
+            bytes: payload,
+            items: w.msgs.len() as u64,
+            allocs_per_item: a as f64 / w.msgs.len() as f64,
+            checked: format!("{written} bytes written"),
+            skipped: None,
+            note: Some(note),
+        });
+    }
+}
+
+// ------------------------------------------------------------------ SSE --
+
+fn sse_prefix(w: &sse::SseWork, k: usize) -> sse::SseWork {
+    sse::work("probe", w.events[..k].to_vec(), w.read)
+}
+
+fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
+    for w in sse::workloads(1) {
+        let want = sse::reference(&w, true);
+        let chunks = w.chunks();
+        let items = w.events.len() as u64;
+        let group = format!("sse_decode_{}", w.name);
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(w.wire.len() as u64));
+        for (id, kind, level, f) in sse::decoders() {
+            // Probe on a prefix: skip what would take more than BUDGET.
+            let mut skipped = None;
+            if kind == "peer" {
+                let k = (w.events.len() / 64).max(1);
+                let p = sse_prefix(&w, k);
+                let pc = p.chunks();
+                let (_, d, _) = measured(|| f(&p, &pc, false));
+                let est = d.mul_f64(w.events.len() as f64 / k as f64);
+                if est > BUDGET {
+                    skipped = Some(format!(
+                        "not timed: {k} of {} events took {:.1} ms, so one run ≈ {:.1} s (> {} s budget)",
+                        w.events.len(),
+                        d.as_secs_f64() * 1e3,
+                        est.as_secs_f64(),
+                        BUDGET.as_secs()
+                    ));
+                }
+            }
+            if let Some(s) = skipped {
+                eprintln!("{group}/{id}: {s}");
+                records.push(Record {
+                    group: group.clone(),
+                    id: id.into(),
+                    kind,
+                    level,
+                    bytes: w.wire.len() as u64,
+                    items,
+                    allocs_per_item: f64::NAN,
+                    checked: "-".into(),
+                    skipped: Some(s),
+                    note: None,
+                });
+                continue;
+            }
+            let (got, _, a) = measured(|| f(&w, &chunks, true));
+            let checked = if kind == "limit" {
+                format!("{} bytes", got.bytes)
+            } else {
+                check_eq(&format!("{group}/{id}"), got, want)
+            };
+            records.push(Record {
+                group: group.clone(),
+                id: id.into(),
+                kind,
+                level,
+                bytes: w.wire.len() as u64,
+                items,
+                allocs_per_item: a as f64 / items as f64,
+                checked,
+                skipped: None,
+                note: None,
+            });
+            g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+        }
+        g.finish();
+
+        if w.read != 4096 {
+            continue;
+        }
+        let group = format!("sse_encode_{}", w.name.trim_end_matches("_reads4096"));
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(w.wire.len() as u64));
+        for (id, kind, f, input) in sse::encoders() {
+            let inp = input(&w);
+            let (out, _, a) = measured(|| f(&w, inp, true));
+            // Decode what it wrote with our decoder: same events.
+            let checked = if kind == "limit" {
+                format!("{} bytes", out.len())
+            } else {
+                let ow = sse::SseWork {
+                    name: String::new(),
+                    wire: out.clone(),
+                    events: vec![],
+                    read: 1 << 30,
+                };
+                let got = sse::decoders()[0].3(&ow, std::slice::from_ref(&out), true);
+                let s = check_eq(&format!("{group}/{id} (decoded back)"), got, want);
+                format!("{} wire bytes; decoded back: {s}", out.len())
+            };
+            records.push(Record {
+                group: group.clone(),
+                id: id.into(),
+                kind,
+                level: "events",
+                bytes: w.wire.len() as u64,
+                items,
+                allocs_per_item: a as f64 / items as f64,
+                checked,
+                skipped: None,
+                note: None,
+            });
+            g.bench_function(id, |b| {
+                b.iter_batched(|| input(&w), |i| f(&w, i, false), BatchSize::LargeInput)
+            });
+        }
+        g.finish();
+    }
+    sse_long_line(c, records);
+}
+
+/// One 8 MiB data line in 1 KiB reads: linear or not. Every implementation
+/// is probed at 512 KiB and 1 MiB first; superlinear ones are extrapolated
+/// (× 64 from 1 MiB if quadratic) and only timed if within budget.
+fn sse_long_line(c: &mut Criterion, records: &mut Vec<Record>) {
+    let w = sse::work("8MiB_line", sse::long_line_events(1, 8 << 20), 1024);
+    let want = sse::reference(&w, true);
+    let chunks = w.chunks();
+    let group = format!("sse_decode_{}", w.name);
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::Bytes(w.wire.len() as u64));
+    g.sample_size(10);
+    let half = sse::work("p", sse::long_line_events(1, 512 << 10), 1024);
+    let one = sse::work("p", sse::long_line_events(1, 1 << 20), 1024);
+    let (hc, oc) = (half.chunks(), one.chunks());
+    for (id, kind, level, f) in sse::decoders() {
+        let (_, d_half, _) = measured(|| f(&half, &hc, false));
+        let (_, d_one, _) = measured(|| f(&one, &oc, false));
+        let growth = d_one.as_secs_f64() / d_half.as_secs_f64().max(1e-9);
+        let est = if growth > 3.0 {
+            d_one.mul_f64(64.0)
+        } else {
+            d_one.mul_f64(8.0)
+        };
+        let mut note = format!(
+            "512 KiB line {:.2} ms, 1 MiB line {:.2} ms (×{growth:.1} for ×2 input{})",
+            d_half.as_secs_f64() * 1e3,
+            d_one.as_secs_f64() * 1e3,
+            if growth > 3.0 { ": quadratic" } else { "" }
+        );
+        if est > BUDGET {
+            let s = format!("not timed: {note}; 8 MiB ≈ {:.0} s", est.as_secs_f64());
+            eprintln!("{group}/{id}: {s}");
+            records.push(Record {
+                group: group.clone(),
+                id: id.into(),
+                kind,
+                level,
+                bytes: w.wire.len() as u64,
+                items: 1,
+                allocs_per_item: f64::NAN,
+                checked: "-".into(),
+                skipped: Some(s),
+                note: None,
+            });
+            continue;
+        }
+        let (got, d8, a) = measured(|| f(&w, &chunks, true));
+        note.push_str(&format!(
+            "; 8 MiB {:.1} ms = {:.2} ns/byte vs {:.2} ns/byte at 1 MiB",
+            d8.as_secs_f64() * 1e3,
+            d8.as_nanos() as f64 / w.wire.len() as f64,
+            d_one.as_nanos() as f64 / one.wire.len() as f64
+        ));
+        let checked = if kind == "limit" {
+            format!("{} bytes", got.bytes)
+        } else {
+            check_eq(&format!("{group}/{id}"), got, want)
+        };
+        records.push(Record {
+            group: group.clone(),
+            id: id.into(),
+            kind,
+            level,
+            bytes: w.wire.len() as u64,
+            items: 1,
+            allocs_per_item: a as f64,
+            checked,
+            skipped: None,
+            note: Some(note),
+        });
+        g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+    }
+    g.finish();
+    let _ = Bytes::new();
+}
