@@ -19,7 +19,9 @@ struct Expect<T> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectError {
-    close_code: u16,
+    /// The close code the error maps to; `null`: an error that maps to none
+    /// (end of input without a Close, RFC 6455 §7.1.5: 1006, never sent).
+    close_code: Option<u16>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,17 +161,20 @@ fn compare(
             e.close_code()
         )),
         (None, Some(w)) => Err(format!(
-            "{mode}: no error, expected one with close code {}",
+            "{mode}: no error, expected one with close code {:?}",
             w.close_code
         )),
-        (Some(e), Some(w)) => match e.close_code() {
-            Some(c) if c.0 == w.close_code => Ok(()),
-            other => Err(format!(
-                "{mode}: error \"{e}\" maps to close code {:?}, expected {}",
-                other.map(|c| c.0),
-                w.close_code
-            )),
-        },
+        (Some(e), Some(w)) => {
+            let got = e.close_code().map(|c| c.0);
+            if got == w.close_code {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{mode}: error \"{e}\" maps to close code {got:?}, expected {:?}",
+                    w.close_code
+                ))
+            }
+        }
     }
 }
 

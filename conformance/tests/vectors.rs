@@ -89,7 +89,7 @@ fn a_wrong_close_code_is_reported_failing() {
     .unwrap();
     let failures = run_vector(Protocol::Websocket, &file.vectors[0]);
     assert!(!failures.is_empty());
-    assert!(failures[0].contains("expected 1007"), "{failures:?}");
+    assert!(failures[0].contains("expected Some(1007)"), "{failures:?}");
 }
 
 #[test]
