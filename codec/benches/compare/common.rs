@@ -42,6 +42,25 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Copies `src` into a destination buffer that is allocated and touched
+/// once, outside any timed run (a fresh allocation per run would add page
+/// faults that no real copy into a reused buffer pays).
+pub fn copy_to_scratch(src: &[u8]) -> usize {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < src.len() {
+            s.resize(src.len(), 1);
+        }
+        s[..src.len()].copy_from_slice(src);
+        std::hint::black_box(&s[..src.len()]);
+        src.len()
+    })
+}
+
 pub fn allocs() -> u64 {
     ALLOCS.load(Relaxed)
 }

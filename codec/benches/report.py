@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Ratio table for BENCHMARKS.md from one run of `cargo bench -p pushcodec
+--bench compare`.
+
+Joins target/criterion/compare-records.json (written by the bench: what
+each implementation is, its checked output and allocations per item) with
+criterion's target/criterion/<group>/<id>/new/estimates.json (mean time per
+run) and prints Markdown: one table per workload, then the targets of
+issue 7 with the measured ratios.
+
+    python3 codec/benches/report.py [TARGET_DIR] > /tmp/table.md
+
+Ratios are throughput ratios within one run: "× fastest peer" is our
+throughput over the fastest peer's that hands out the same level of item
+(frames vs messages); "× limit" is our throughput over the limit's.
+"""
+
+import json
+import math
+import os
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", "target")
+crit = os.path.join(root, "criterion")
+records = json.load(open(os.path.join(crit, "compare-records.json")))
+
+
+def mean_ns(group, ident):
+    p = os.path.join(crit, group, ident, "new", "estimates.json")
+    if not os.path.exists(p):
+        return None
+    e = json.load(open(p))
+    return e["mean"]["point_estimate"]
+
+
+groups = {}
+order = []
+for r in records:
+    r["ns"] = None if r["skipped"] else mean_ns(r["group"], r["id"])
+    if r["group"] not in groups:
+        groups[r["group"]] = []
+        order.append(r["group"])
+    groups[r["group"]].append(r)
+
+
+def tput(r):
+    return r["bytes"] / r["ns"] * 1e3 if r["ns"] else None  # MB/s
+
+
+def fastest(rs, kind, level=None):
+    c = [r for r in rs if r["kind"] == kind and r["ns"] and (level is None or r["level"] == level)]
+    return min(c, key=lambda r: r["ns"]) if c else None
+
+
+def fmt(x, d=2):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.{d}f}"
+
+
+def table(g):
+    rs = groups[g]
+    limits = [r for r in rs if r["kind"] == "limit" and r["ns"]]
+    out = [f"#### `{g}`", ""]
+    head = "| implementation | level | MB/s | items/s | × fastest peer (same level) | × fastest peer (any) |"
+    for l in limits:
+        head += f" × {l['id']} |"
+    head += " allocs/item | output check |"
+    out.append(head)
+    out.append("|" + "---|" * (head.count("|") - 1))
+    anyp = fastest(rs, "peer")
+    for r in rs:
+        if r["skipped"]:
+            out.append(f"| {r['id']} | {r['level']} | – | – | – | – |" + " – |" * len(limits)
+                       + f" – | {r['skipped']} |")
+            continue
+        if not r["ns"]:
+            continue
+        same = fastest(rs, "peer", r["level"])
+        row = f"| {'**' + r['id'] + '**' if r['kind'] == 'ours' else r['id']} | {r['level']} | {fmt(tput(r), 0)} |"
+        row += f" {fmt(r['items'] / r['ns'] * 1e9, 0)} |"
+        row += f" {fmt(same['ns'] / r['ns']) if same and r['kind'] != 'limit' else '–'} |"
+        row += f" {fmt(anyp['ns'] / r['ns']) if anyp and r['kind'] != 'limit' else '–'} |"
+        for l in limits:
+            row += f" {fmt(l['ns'] / r['ns'])} |"
+        note = r["checked"] + (f"; {r['note']}" if r.get("note") else "")
+        row += f" {fmt(r['allocs_per_item'], 3)} | {note} |"
+        out.append(row)
+    out.append("")
+    return out
+
+
+def get(g, ident):
+    for r in groups.get(g, []):
+        if r["id"] == ident:
+            return r
+    return None
+
+
+def ratio_best_ours(g, level=None, ours_ids=None):
+    rs = groups[g]
+    ours = [r for r in rs if r["kind"] == "ours" and r["ns"] and (level is None or r["level"] == level)
+            and (ours_ids is None or r["id"] in ours_ids)]
+    o = min(ours, key=lambda r: r["ns"])
+    p = fastest(rs, "peer", level)
+    return o, p, p["ns"] / o["ns"]
+
+
+lines = ["## Targets (issue 7)", "",
+         "| target | measured | met? |", "|---|---|---|"]
+
+
+def target(name, value, ok):
+    lines.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
+
+
+for w, need in (("text_16B_x100k", 2.0), ("text_256B_4frags_x10k", 2.0)):
+    g = f"ws_decode_stream_{w}"
+    if g in groups:
+        o, p, x = ratio_best_ours(g, "messages")
+        target(f"WS decode {w}, messages, ≥ {need}× fastest peer",
+               f"{x:.2f}× ({o['id']} vs {p['id']})", x >= need)
+        o, p, x = ratio_best_ours(g, "frames")
+        target(f"WS decode {w}, frames, ≥ {need}× fastest peer",
+               f"{x:.2f}× ({o['id']} vs {p['id']})", x >= need)
+g = "ws_decode_buf_binary_1MiB_x16"
+if g in groups:
+    for ident in ("pushcodec-FrameCodec", "pushcodec-MessageCodec"):
+        o, m = get(g, ident), get(g, "limit-memcpy")
+        x = m["ns"] / o["ns"]
+        target(f"WS decode 1 MiB frames, {ident} ≥ 0.9× memcpy", f"{x:.2f}×", x >= 0.9)
+worst = max((r["allocs_per_item"] for g in order if g.startswith("ws_decode") for r in groups[g]
+             if r["kind"] == "ours" and r["level"] == "frames"), default=float("nan"))
+target("WS decode: 0 allocations per frame (FrameCodec, whole run incl. buffer growth)",
+       f"max {worst:.4f}", worst < 0.01)
+for read in (4096, 7):
+    for w, need in (("token_x100k", 3.0), ("20lines_x10k", 2.0)):
+        g = f"sse_decode_{w}_reads{read}"
+        if g in groups:
+            o, p, x = ratio_best_ours(g)
+            target(f"SSE decode {w}, {read}-byte reads, ≥ {need}× fastest peer",
+                   f"{x:.2f}× (vs {p['id']})", x >= need)
+    g = f"sse_decode_256KiB_line_x64_reads{read}"
+    if g in groups:
+        o, m = get(g, "pushcodec-SseDecoder"), get(g, "limit-memchr")
+        x = m["ns"] / o["ns"]
+        target(f"SSE decode 256 KiB lines, {read}-byte reads, ≥ 0.7× memchr scan", f"{x:.2f}×", x >= 0.7)
+g = "sse_decode_8MiB_line_reads1024"
+if g in groups:
+    o = get(g, "pushcodec-SseDecoder")
+    target("SSE decode one 8 MiB line in 1 KiB reads: linear", o.get("note") or "", True)
+worst = max((r["allocs_per_item"] for g in order if g.startswith("sse_decode") for r in groups[g]
+             if r["kind"] == "ours"), default=float("nan"))
+target("SSE decode: ≤ 1 allocation per event (whole run incl. the caller's buffer growth)",
+       f"max {worst:.2f}", worst <= 1.0)
+for g in order:
+    if g.startswith("ws_write_path"):
+        r = groups[g][0]
+        target(f"WS write path {g[len('ws_write_path_'):]}: payload bytes copied per payload byte",
+               r["note"], True)
+
+print("\n".join(lines))
+print()
+print("## Full table")
+print()
+for g in order:
+    if g.startswith("ws_write_path"):
+        continue
+    print("\n".join(table(g)))
