@@ -345,3 +345,63 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A text message of arbitrary bytes, cut into arbitrary fragments and
+    /// read in arbitrary pieces (so validation runs while frames are still
+    /// arriving), is accepted iff `std::str::from_utf8` accepts it, and a
+    /// rejection points at the same offset as `std`'s `valid_up_to`.
+    #[test]
+    fn text_message_validation_agrees_with_std_through_fragments_and_reads(
+        payload in prop_oneof![
+            any::<String>().prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..60),
+            (any::<String>(), proptest::collection::vec(any::<u8>(), 1..3), any::<String>())
+                .prop_map(|(a, b, c)| [a.into_bytes(), b, c.into_bytes()].concat()),
+        ],
+        frag in proptest::option::of(1usize..20),
+        cuts in proptest::collection::vec(1usize..30, 1..20),
+    ) {
+        // Build the frames by hand: our encoder only takes valid text.
+        let mut frames = vec![];
+        let size = frag.unwrap_or(usize::MAX).max(1);
+        let mut chunks: Vec<&[u8]> = payload.chunks(size).collect();
+        if chunks.is_empty() {
+            chunks.push(&[]);
+        }
+        let n = chunks.len();
+        for (i, c) in chunks.into_iter().enumerate() {
+            let op = if i == 0 { OpCode::Text } else { OpCode::Continuation };
+            frames.push(Frame::new(i + 1 == n, op, c.to_vec()));
+        }
+        let mut enc = FrameCodec::client();
+        let mut wire = BytesMut::new();
+        for f in frames {
+            enc.encode(f, &mut wire).unwrap();
+        }
+        let mut dec = MessageCodec::new(Role::Server);
+        let mut buf = BytesMut::new();
+        let mut rest = &wire[..];
+        let mut i = 0;
+        let mut result: Result<Vec<Message>, pushcodec::ws::Error> = Ok(vec![]);
+        while !rest.is_empty() {
+            let k = cuts[i % cuts.len()].min(rest.len());
+            i += 1;
+            buf.extend_from_slice(&rest[..k]);
+            rest = &rest[k..];
+            match decode_all(&mut dec, &mut buf) {
+                Ok(ms) => result.as_mut().unwrap().extend(ms),
+                Err(e) => { result = Err(e); break; }
+            }
+        }
+        match (std::str::from_utf8(&payload), result) {
+            (Ok(s), Ok(ms)) => prop_assert_eq!(ms, vec![Message::text(s.to_string())]),
+            (Err(e), Err(pushcodec::ws::Error::InvalidUtf8 { offset, .. })) => {
+                prop_assert_eq!(offset, e.valid_up_to())
+            }
+            (std_says, ours) => prop_assert!(false, "std {:?} vs ours {:?}", std_says, ours),
+        }
+    }
+}

@@ -16,7 +16,7 @@ use tokio_util::codec::{Decoder, Encoder};
 
 use super::config::DEFAULT_MAX_FRAME_SIZE;
 use super::error::Error;
-use super::frame::{Frame, FrameHeader, MAX_HEADER_LEN};
+use super::frame::{Frame, FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 
 /// Which end of the connection we are (RFC 6455 §5.1, §5.3).
@@ -86,6 +86,11 @@ pub struct FrameCodec {
     rng: StdRng,
     /// Header already parsed (and checked) for the frame being buffered.
     pending: Option<(FrameHeader, usize)>,
+    /// Payload bytes of the pending frame already unmasked in place (by
+    /// [`FrameCodec::unmask_available`]).
+    unmasked: usize,
+    /// `unmasked` of the last frame handed out.
+    last_unmasked: usize,
 }
 
 impl std::fmt::Debug for FrameCodec {
@@ -115,6 +120,8 @@ impl FrameCodec {
             allowed_rsv: 0,
             rng: StdRng::from_rng(&mut rand::rng()),
             pending: None,
+            unmasked: 0,
+            last_unmasked: 0,
         }
     }
 
@@ -278,8 +285,10 @@ impl FrameCodec {
         self.pending = None;
         src.advance(header_len);
         let mut payload = src.split_to(payload_len);
+        let done = std::mem::take(&mut self.unmasked);
+        self.last_unmasked = done;
         if let Some(key) = header.mask {
-            apply_mask(&mut payload, key, 0);
+            apply_mask(&mut payload[done..], key, done);
         }
         Ok(Some(Frame {
             fin: header.fin,
@@ -287,6 +296,45 @@ impl FrameCodec {
             opcode: header.opcode,
             payload: payload.freeze(),
         }))
+    }
+}
+
+impl FrameCodec {
+    /// The opcode of the frame whose payload is being buffered, if any.
+    pub(crate) fn pending_opcode(&self) -> Option<OpCode> {
+        self.pending.map(|(h, _)| h.opcode)
+    }
+
+    /// Unmasks, in place, the payload bytes of the pending frame that have
+    /// arrived since the last call, and returns where they are in `src`
+    /// (`start..end`) and how many payload bytes came before them. Lets the
+    /// message layer validate text while a large frame is still arriving.
+    /// Each byte is unmasked once (the final decode skips them).
+    pub(crate) fn unmask_available(
+        &mut self,
+        src: &mut BytesMut,
+    ) -> Option<(std::ops::Range<usize>, usize)> {
+        let (header, header_len) = self.pending?;
+        let arrived = src
+            .len()
+            .saturating_sub(header_len)
+            .min(header.payload_len as usize);
+        if arrived <= self.unmasked {
+            return None;
+        }
+        let before = self.unmasked;
+        let range = header_len + before..header_len + arrived;
+        if let Some(key) = header.mask {
+            apply_mask(&mut src[range.clone()], key, before);
+        }
+        self.unmasked = arrived;
+        Some((range, before))
+    }
+
+    /// How many payload bytes of the frame just decoded had been unmasked
+    /// (and so seen by the caller) before it was complete.
+    pub(crate) fn last_frame_seen_early(&self) -> usize {
+        self.last_unmasked
     }
 }
 

@@ -7,9 +7,10 @@
 //! fragments arrive (one copy; the buffer never grows past
 //! `max_message_size`, which is checked from each fragment's header before
 //! its payload is buffered). Text is validated incrementally, fragment by
-//! fragment, so invalid UTF-8 fails as soon as a fragment makes the prefix
-//! impossible. Control frames may arrive between fragments and are handed
-//! out at once.
+//! fragment and, within a frame, as its bytes arrive (they are unmasked in
+//! place as they come, each byte once), so invalid UTF-8 fails as soon as
+//! the bytes received make the prefix impossible (RFC 6455 §8.1). Control
+//! frames may arrive between fragments and are handed out at once.
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -28,7 +29,6 @@ use crate::Utf8Bytes;
 struct Partial {
     text: bool,
     buf: BytesMut,
-    utf8: Utf8Validator,
 }
 
 /// Message codec: `Decoder<Item = Message>` + `Encoder<Message>`.
@@ -51,6 +51,9 @@ pub struct MessageCodec {
     max_message_size: usize,
     auto_fragment_size: Option<usize>,
     partial: Option<Partial>,
+    /// Validates the text message being received, across its fragments and
+    /// while each fragment is still arriving.
+    utf8: Utf8Validator,
 }
 
 impl MessageCodec {
@@ -78,6 +81,7 @@ impl MessageCodec {
             max_message_size: config.max_message_size,
             auto_fragment_size: config.auto_fragment_size,
             partial: None,
+            utf8: Utf8Validator::new(),
         }
     }
 
@@ -166,8 +170,13 @@ impl Decoder for MessageCodec {
                 .decode_with_budget(src, Some((already, self.max_message_size)))?
             {
                 Some(f) => f,
-                None => return Ok(None),
+                None => {
+                    self.validate_arrived_text(src)?;
+                    return Ok(None);
+                }
             };
+            // Payload bytes already validated while the frame arrived.
+            let seen = self.frames.last_frame_seen_early();
             let payload: Bytes = frame.payload;
             match frame.opcode {
                 OpCode::Ping => return Ok(Some(Message::Ping(payload))),
@@ -180,45 +189,42 @@ impl Decoder for MessageCodec {
                         });
                     }
                     let text = frame.opcode == OpCode::Text;
+                    if text {
+                        if seen == 0 {
+                            self.utf8.reset();
+                        }
+                        self.feed_utf8(&payload[seen..])?;
+                    }
                     if frame.fin {
                         if !text {
                             return Ok(Some(Message::Binary(payload)));
                         }
-                        return match simdutf8::basic::from_utf8(&payload) {
-                            Ok(_) => Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
-                                payload,
-                            )))),
-                            Err(_) => {
-                                let offset = std::str::from_utf8(&payload)
-                                    .err()
-                                    .map_or(0, |e| e.valid_up_to());
-                                Err(Self::utf8_err(offset))
-                            }
-                        };
-                    }
-                    let mut utf8 = Utf8Validator::new();
-                    if text {
-                        utf8.feed(&payload).map_err(|e| Self::utf8_err(e.offset))?;
+                        self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
+                        return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
+                            payload,
+                        ))));
                     }
                     self.partial = Some(Partial {
                         text,
                         buf: BytesMut::from(&payload[..]),
-                        utf8,
                     });
                 }
                 OpCode::Continuation => {
-                    let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
-                    if p.text {
-                        p.utf8
-                            .feed(&payload)
-                            .map_err(|e| Self::utf8_err(e.offset))?;
+                    let text = self
+                        .partial
+                        .as_ref()
+                        .ok_or(Error::UnexpectedContinuation)?
+                        .text;
+                    if text {
+                        self.feed_utf8(&payload[seen..])?;
                     }
+                    let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
                     p.buf.extend_from_slice(&payload);
                     if frame.fin {
                         let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
                         let data = p.buf.freeze();
                         if p.text {
-                            p.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
+                            self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
                             return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(data))));
                         }
                         return Ok(Some(Message::Binary(data)));
@@ -230,6 +236,37 @@ impl Decoder for MessageCodec {
 }
 
 impl MessageCodec {
+    fn feed_utf8(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.utf8.feed(bytes).map_err(|e| Self::utf8_err(e.offset))
+    }
+
+    /// While a text frame (or a continuation of a text message) is still
+    /// arriving, unmasks and validates the bytes that came in since the last
+    /// call, so that invalid UTF-8 fails as soon as it is received, not when
+    /// the frame ends (RFC 6455 §8.1: "as soon as"). Linear: each byte is
+    /// unmasked and validated once.
+    fn validate_arrived_text(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+        let opcode = self.frames.pending_opcode();
+        let text = match opcode {
+            Some(OpCode::Text) => self.partial.is_none(),
+            Some(OpCode::Continuation) => self.partial.as_ref().is_some_and(|p| p.text),
+            _ => false,
+        };
+        if !text {
+            return Ok(());
+        }
+        if let Some((range, before)) = self.frames.unmask_available(src) {
+            if before == 0 && opcode == Some(OpCode::Text) {
+                self.utf8.reset();
+            }
+            let arrived = &src[range];
+            self.utf8
+                .feed(arrived)
+                .map_err(|e| Self::utf8_err(e.offset))?;
+        }
+        Ok(())
+    }
+
     /// End-of-stream check shared by `decode_eof`.
     fn eof_error(&self, src: &BytesMut) -> Option<Error> {
         if !src.is_empty() {
@@ -336,6 +373,42 @@ mod tests {
         ]);
         let got = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap();
         assert_eq!(got, vec![Message::text("€")]);
+    }
+
+    /// Invalid UTF-8 fails while the frame is still arriving (here: the
+    /// first 8 bytes of a frame announcing 100), not when it is complete.
+    #[test]
+    fn invalid_utf8_fails_before_the_frame_is_complete() {
+        let mut payload = b"valid \xff".to_vec();
+        payload.resize(100, b'a');
+        let wire = client_frames(&[Frame::new(true, OpCode::Text, payload)]);
+        let mut codec = MessageCodec::new(Role::Server);
+        let mut buf = BytesMut::from(&wire[..6 + 6]); // header + "valid "
+        assert_eq!(codec.decode(&mut buf).unwrap(), None);
+        buf.extend_from_slice(&wire[12..14]); // "\xff" and one more byte
+        let err = codec.decode(&mut buf).unwrap_err();
+        assert!(matches!(err, Error::InvalidUtf8 { offset: 6, .. }), "{err}");
+    }
+
+    /// Bytes validated early are not validated or unmasked twice: the
+    /// message is the same whatever the read sizes (also a proptest law).
+    #[test]
+    fn early_validation_then_completion_gives_the_same_text() {
+        let text = "κόσμε €𝄞 ".repeat(30);
+        let wire = client_frames(&[
+            Frame::new(false, OpCode::Text, text.as_bytes()[..101].to_vec()),
+            Frame::new(true, OpCode::Continuation, text.as_bytes()[101..].to_vec()),
+        ]);
+        for step in [1, 2, 3, 7, 50] {
+            let mut codec = MessageCodec::new(Role::Server);
+            let mut buf = BytesMut::new();
+            let mut got = vec![];
+            for chunk in wire.chunks(step) {
+                buf.extend_from_slice(chunk);
+                got.extend(decode_all(&mut codec, &mut buf).unwrap());
+            }
+            assert_eq!(got, vec![Message::text(text.clone())], "step {step}");
+        }
     }
 
     #[test]

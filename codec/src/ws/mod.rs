@@ -29,7 +29,7 @@
 //! ## Figures (`cargo bench -p pushcodec --bench ws`, 2-core dev machine)
 //! Masking: u64 path ≈ 47–55 GiB/s from 1 KiB up, vs ≈ 1.7 GiB/s for the
 //! byte loop. `MessageCodec` decode of masked frames: ≈ 72 ns per 64-byte
-//! binary message, ≈ 170 ns per 1 KiB binary, ≈ 310 ns per 1 KiB text (UTF-8
+//! binary message, ≈ 170 ns per 1 KiB binary, ≈ 180 ns per 1 KiB text (UTF-8
 //! checked). Allocations per decoded frame/message in steady state: 0
 //! (`codec/tests/ws_alloc.rs`).
 
