@@ -350,8 +350,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// A text message of arbitrary bytes, cut into arbitrary fragments and
-    /// read in arbitrary pieces (so validation runs while frames are still
-    /// arriving), is accepted iff `std::str::from_utf8` accepts it, and a
+    /// read in arbitrary pieces (with `utf8_fail_fast`, validation runs
+    /// while frames are still arriving), is accepted iff `std::str::from_utf8` accepts it, and a
     /// rejection points at the same offset as `std`'s `valid_up_to`.
     #[test]
     fn text_message_validation_agrees_with_std_through_fragments_and_reads(
@@ -363,6 +363,7 @@ proptest! {
         ],
         frag in proptest::option::of(1usize..20),
         cuts in proptest::collection::vec(1usize..30, 1..20),
+        fail_fast in any::<bool>(),
     ) {
         // Build the frames by hand: our encoder only takes valid text.
         let mut frames = vec![];
@@ -381,7 +382,8 @@ proptest! {
         for f in frames {
             enc.encode(f, &mut wire).unwrap();
         }
-        let mut dec = MessageCodec::new(Role::Server);
+        let cfg = WebSocketConfig::default().utf8_fail_fast(fail_fast);
+        let mut dec = MessageCodec::with_config(Role::Server, &cfg);
         let mut buf = BytesMut::new();
         let mut rest = &wire[..];
         let mut i = 0;

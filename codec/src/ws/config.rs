@@ -21,6 +21,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// | `write_buffer_size` | 128 KiB | `poll_ready` waits (flushes) while this many bytes are queued: the backpressure bound |
 /// | `auto_fragment_size` | `None` | split outgoing data messages into frames of at most this payload size |
 /// | `close_timeout` | 5 s | how long to wait for the peer's Close after ours |
+/// | `utf8_fail_fast` | `false` | also validate text inside a frame while it arrives (not only per fragment) |
 ///
 /// ```
 /// use pushcodec::ws::WebSocketConfig;
@@ -39,6 +40,7 @@ pub struct WebSocketConfig {
     pub(crate) write_buffer_size: usize,
     pub(crate) auto_fragment_size: Option<usize>,
     pub(crate) close_timeout: Duration,
+    pub(crate) utf8_fail_fast: bool,
 }
 
 impl Default for WebSocketConfig {
@@ -49,6 +51,7 @@ impl Default for WebSocketConfig {
             write_buffer_size: DEFAULT_WRITE_BUFFER_SIZE,
             auto_fragment_size: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            utf8_fail_fast: false,
         }
     }
 }
@@ -109,6 +112,33 @@ impl WebSocketConfig {
     pub fn close_timeout(mut self, d: Duration) -> Self {
         self.close_timeout = d;
         self
+    }
+
+    /// Validate text while each frame is still arriving, not only once per
+    /// fragment (default `false`). With it, a 16 MiB text frame whose first
+    /// bytes are not UTF-8 fails (1007) as soon as those bytes are read,
+    /// before the rest arrives: the strict reading of RFC 6455 §8.1 (Autobahn
+    /// 6.4.x "fail fast"). Without it, text is validated fragment by fragment:
+    /// a stream that ends inside an invalid frame ends as truncated, not as
+    /// invalid UTF-8. The cost is the same (each byte is unmasked and
+    /// validated once either way).
+    ///
+    /// ```
+    /// let c = pushcodec::ws::WebSocketConfig::default().utf8_fail_fast(true);
+    /// assert!(c.get_utf8_fail_fast());
+    /// ```
+    pub fn utf8_fail_fast(mut self, on: bool) -> Self {
+        self.utf8_fail_fast = on;
+        self
+    }
+
+    /// Whether text is validated while frames arrive.
+    ///
+    /// ```
+    /// assert!(!pushcodec::ws::WebSocketConfig::default().get_utf8_fail_fast());
+    /// ```
+    pub fn get_utf8_fail_fast(&self) -> bool {
+        self.utf8_fail_fast
     }
 
     /// The largest accepted frame payload.

@@ -7,10 +7,11 @@
 //! fragments arrive (one copy; the buffer never grows past
 //! `max_message_size`, which is checked from each fragment's header before
 //! its payload is buffered). Text is validated incrementally, fragment by
-//! fragment and, within a frame, as its bytes arrive (they are unmasked in
-//! place as they come, each byte once), so invalid UTF-8 fails as soon as
-//! the bytes received make the prefix impossible (RFC 6455 §8.1). Control
-//! frames may arrive between fragments and are handed out at once.
+//! fragment, so invalid UTF-8 fails as soon as a received fragment makes the
+//! prefix impossible, not at the end of the message; with
+//! [`WebSocketConfig::utf8_fail_fast`] also within a frame, as its bytes
+//! arrive (unmasked in place as they come, each byte once) — RFC 6455 §8.1.
+//! Control frames may arrive between fragments and are handed out at once.
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -51,9 +52,10 @@ pub struct MessageCodec {
     max_message_size: usize,
     auto_fragment_size: Option<usize>,
     partial: Option<Partial>,
-    /// Validates the text message being received, across its fragments and
-    /// while each fragment is still arriving.
+    /// Validates the text message being received, across its fragments
+    /// (and, with `utf8_fail_fast`, while each fragment is still arriving).
     utf8: Utf8Validator,
+    utf8_fail_fast: bool,
 }
 
 impl MessageCodec {
@@ -82,6 +84,7 @@ impl MessageCodec {
             auto_fragment_size: config.auto_fragment_size,
             partial: None,
             utf8: Utf8Validator::new(),
+            utf8_fail_fast: config.utf8_fail_fast,
         }
     }
 
@@ -240,12 +243,15 @@ impl MessageCodec {
         self.utf8.feed(bytes).map_err(|e| Self::utf8_err(e.offset))
     }
 
-    /// While a text frame (or a continuation of a text message) is still
-    /// arriving, unmasks and validates the bytes that came in since the last
+    /// With `utf8_fail_fast`: while a text frame (or a continuation of a
+    /// text message) is still arriving, unmasks and validates the bytes that came in since the last
     /// call, so that invalid UTF-8 fails as soon as it is received, not when
     /// the frame ends (RFC 6455 §8.1: "as soon as"). Linear: each byte is
     /// unmasked and validated once.
     fn validate_arrived_text(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+        if !self.utf8_fail_fast {
+            return Ok(());
+        }
         let opcode = self.frames.pending_opcode();
         let text = match opcode {
             Some(OpCode::Text) => self.partial.is_none(),
@@ -375,19 +381,30 @@ mod tests {
         assert_eq!(got, vec![Message::text("€")]);
     }
 
-    /// Invalid UTF-8 fails while the frame is still arriving (here: the
-    /// first 8 bytes of a frame announcing 100), not when it is complete.
+    /// With `utf8_fail_fast`, invalid UTF-8 fails while the frame is still
+    /// arriving (here: the first 8 bytes of a frame announcing 100); without
+    /// it, when the frame is complete.
     #[test]
     fn invalid_utf8_fails_before_the_frame_is_complete() {
         let mut payload = b"valid \xff".to_vec();
         payload.resize(100, b'a');
         let wire = client_frames(&[Frame::new(true, OpCode::Text, payload)]);
-        let mut codec = MessageCodec::new(Role::Server);
+        let cfg = WebSocketConfig::default().utf8_fail_fast(true);
+        let mut codec = MessageCodec::with_config(Role::Server, &cfg);
         let mut buf = BytesMut::from(&wire[..6 + 6]); // header + "valid "
         assert_eq!(codec.decode(&mut buf).unwrap(), None);
         buf.extend_from_slice(&wire[12..14]); // "\xff" and one more byte
+        let mut lenient = MessageCodec::new(Role::Server);
+        // (From the wire: `buf` was unmasked in place by `codec`.)
+        let mut copy = BytesMut::from(&wire[..14]);
+        assert_eq!(lenient.decode(&mut copy).unwrap(), None);
         let err = codec.decode(&mut buf).unwrap_err();
         assert!(matches!(err, Error::InvalidUtf8 { offset: 6, .. }), "{err}");
+        copy.extend_from_slice(&wire[14..]);
+        assert!(matches!(
+            lenient.decode(&mut copy),
+            Err(Error::InvalidUtf8 { offset: 6, .. })
+        ));
     }
 
     /// Bytes validated early are not validated or unmasked twice: the
@@ -399,8 +416,12 @@ mod tests {
             Frame::new(false, OpCode::Text, text.as_bytes()[..101].to_vec()),
             Frame::new(true, OpCode::Continuation, text.as_bytes()[101..].to_vec()),
         ]);
-        for step in [1, 2, 3, 7, 50] {
-            let mut codec = MessageCodec::new(Role::Server);
+        for (step, fail_fast) in [1, 2, 3, 7, 50]
+            .into_iter()
+            .flat_map(|s| [(s, false), (s, true)])
+        {
+            let cfg = WebSocketConfig::default().utf8_fail_fast(fail_fast);
+            let mut codec = MessageCodec::with_config(Role::Server, &cfg);
             let mut buf = BytesMut::new();
             let mut got = vec![];
             for chunk in wire.chunks(step) {
