@@ -12,6 +12,7 @@ Each target has its own input layout (documented at the top of its file):
   sse_differential   [flags, split_seed] + stream
   ws_frame_decode    [flags, max_frame, max_message, split_seed] + wire
   ws_message_decode  (same as ws_frame_decode)
+  ws_stream          [flags, max_frame, max_message, split_seed, write_limit] + wire
   ws_handshake       [kind, split_seed] + HTTP head
   sse_roundtrip, ws_roundtrip: `arbitrary`-structured; the vectors' payload
                      bytes are used as raw seeds (any bytes are valid input).
@@ -90,6 +91,7 @@ def ws_seeds(seeds, name, role, stream, max_frame=255, max_message=255):
         seeds.add(t, name, bytes([flags, max_frame, max_message, 0]) + stream)
         seeds.add(t, name + "-split", bytes([flags, max_frame, max_message, 2]) + stream)
     seeds.add("ws_roundtrip", name, stream)
+    seeds.add("ws_stream", name, bytes([flags, max_frame, max_message, 2, 7]) + stream)
 
 
 # Spec examples, used whether or not the vectors exist.
