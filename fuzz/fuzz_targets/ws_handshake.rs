@@ -2,7 +2,9 @@
 //! opening-handshake code (RFC 6455 §4).
 //!
 //! Input layout: `[kind, split_seed, head...]`; `kind & 1`: 0 = request
-//! head (server side), 1 = response head (client side).
+//! head (server side), 1 = response head (client side); for requests
+//! `kind >> 1` sets the `max_head_size` of the async `accept` run (0: the
+//! 16 KiB default, else `16 * (kind >> 1)` bytes).
 //!
 //! Laws:
 //! * never a panic; every refusal is a typed `HandshakeError` that is not
@@ -19,7 +21,13 @@
 //!   with, written out and parsed, passes `validate_response` for the
 //!   request's key and offered subprotocols;
 //! * a response accepted by `validate_response` is a 101 with the right
-//!   `Sec-WebSocket-Accept` and a subprotocol from the offered ones.
+//!   `Sec-WebSocket-Accept` and a subprotocol from the offered ones;
+//! * `accept_with_options` over an in-memory peer sending the bytes in
+//!   arbitrary reads agrees with the functions above: a head of at most
+//!   `max_head_size` bytes is accepted or refused exactly as
+//!   `parse_request_head` + `server_response_with` do (the same request on
+//!   success, a `101` written; a 4xx written on refusal), a longer one is
+//!   `HeadTooLarge`, an unterminated shorter one `Eof`.
 #![no_main]
 
 use http::{header, HeaderMap, Request, Response, StatusCode};
@@ -28,7 +36,8 @@ use pushcodec::ws::handshake::{
     accept_key, client_request, parse_request_head, parse_response_head, server_response_with,
     token_list, validate_response, AcceptOptions, HandshakeError, HeadScanner,
 };
-use pushcodec_fuzz::reads;
+use pushcodec::ws::handshake::{accept_with_options, DEFAULT_MAX_HEAD_SIZE};
+use pushcodec_fuzz::{reads, Peer};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const OFFERED: [&str; 2] = ["chat", "superchat"];
@@ -155,6 +164,52 @@ fn response(head: &[u8]) {
     }
 }
 
+thread_local! {
+    static RT: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+}
+
+/// The async server path against the sync functions.
+fn accept_async(input: &[u8], seed: u8, max: usize, head_end: Option<usize>) {
+    let opts = options().max_head_size(max);
+    let (result, written) = RT.with(|rt| {
+        rt.block_on(async {
+            let mut peer = Peer::new(reads(seed, input), 64);
+            let result = accept_with_options(&mut peer, &opts).await.map(|(_, req)| req);
+            (result, std::mem::take(&mut peer.written))
+        })
+    });
+    match head_end {
+        Some(n) if n <= max => {
+            let sync = parse_request_head(&input[..n]).and_then(|r| server_response_with(&r, &opts).map(|_| r));
+            match (&result, &sync) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.method(), b.method());
+                    assert_eq!(a.uri(), b.uri());
+                    assert_eq!(a.headers(), b.headers());
+                    assert!(written.starts_with(b"HTTP/1.1 101 "), "wrote {:?}", String::from_utf8_lossy(&written));
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!(std::mem::discriminant(a), std::mem::discriminant(b), "async {a:?} vs sync {b:?}");
+                    assert!(written.starts_with(b"HTTP/1.1 4"), "refused with {:?}", String::from_utf8_lossy(&written));
+                }
+                (a, b) => panic!("async accept {a:?}, sync functions {b:?}"),
+            }
+        }
+        Some(_) => assert!(matches!(result, Err(HandshakeError::HeadTooLarge { .. })), "{result:?}"),
+        None if input.len() >= max => {
+            assert!(matches!(result, Err(HandshakeError::HeadTooLarge { .. })), "{result:?}")
+        }
+        None => assert!(
+            matches!(result, Err(HandshakeError::Eof { received }) if received == input.len()),
+            "{result:?}"
+        ),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let [kind, seed, input @ ..] = data else {
         return;
@@ -180,6 +235,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if kind & 1 == 0 {
         request(head);
+        let max = match usize::from(kind >> 1) {
+            0 => DEFAULT_MAX_HEAD_SIZE,
+            k => 16 * k,
+        };
+        accept_async(input, *seed, max, naive);
     } else {
         response(head);
     }

@@ -24,53 +24,9 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use libfuzzer_sys::fuzz_target;
 use pushcodec::ws::{Error, Message, MessageCodec, Role, WebSocketConfig, WebSocketStream};
-use pushcodec_fuzz::{limit, reads, ws_reference_messages, RefEnd, RefMessage};
-use std::collections::VecDeque;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use pushcodec_fuzz::{limit, reads, ws_reference_messages, Peer, RefEnd, RefMessage};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::codec::Decoder;
-
-struct Peer {
-    reads: VecDeque<Vec<u8>>,
-    written: Vec<u8>,
-    write_limit: usize,
-    shut_down: bool,
-}
-
-impl AsyncRead for Peer {
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if let Some(mut chunk) = self.reads.pop_front() {
-            let n = chunk.len().min(buf.remaining());
-            buf.put_slice(&chunk[..n]);
-            if n < chunk.len() {
-                chunk.drain(..n);
-                self.reads.push_front(chunk);
-            }
-        }
-        Poll::Ready(Ok(())) // nothing left: EOF
-    }
-}
-
-impl AsyncWrite for Peer {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.shut_down {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-        }
-        let n = buf.len().min(self.write_limit);
-        self.written.extend_from_slice(&buf[..n]);
-        Poll::Ready(Ok(n))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.shut_down = true;
-        Poll::Ready(Ok(()))
-    }
-}
 
 fn to_ref(m: &Message) -> RefMessage {
     match m {
@@ -105,12 +61,7 @@ fuzz_target!(|data: &[u8]| {
         cfg.get_max_frame_size() as u64,
         cfg.get_max_message_size() as u64,
     );
-    let peer = Peer {
-        reads: reads(*seed, wire).into_iter().map(<[u8]>::to_vec).collect(),
-        written: Vec::new(),
-        write_limit: usize::from(*write_limit).max(1),
-        shut_down: false,
-    };
+    let peer = Peer::new(reads(*seed, wire), usize::from(*write_limit));
     let (got, end, written) = RT.with(|rt| {
         rt.block_on(async {
             let mut ws = WebSocketStream::from_raw(peer, role, cfg.clone());

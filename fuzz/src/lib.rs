@@ -16,6 +16,74 @@
 
 #![forbid(unsafe_code)]
 
+/// An in-memory transport for the async targets: reads hand out the given
+/// chunks one by one (then EOF), writes accept at most `write_limit` bytes
+/// per call and are kept in `written`; after `shutdown` writes fail.
+#[derive(Debug)]
+pub struct Peer {
+    reads: std::collections::VecDeque<Vec<u8>>,
+    /// Everything written so far.
+    pub written: Vec<u8>,
+    write_limit: usize,
+    shut_down: bool,
+}
+
+impl Peer {
+    /// A peer that sends `reads` (one read each) and accepts writes of at
+    /// most `write_limit` bytes (at least 1) per call.
+    pub fn new(reads: Vec<&[u8]>, write_limit: usize) -> Peer {
+        Peer {
+            reads: reads.into_iter().map(<[u8]>::to_vec).collect(),
+            written: Vec::new(),
+            write_limit: write_limit.max(1),
+            shut_down: false,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Peer {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if let Some(mut chunk) = self.reads.pop_front() {
+            let n = chunk.len().min(buf.remaining());
+            buf.put_slice(&chunk[..n]);
+            if n < chunk.len() {
+                chunk.drain(..n);
+                self.reads.push_front(chunk);
+            }
+        }
+        std::task::Poll::Ready(Ok(())) // nothing put: EOF
+    }
+}
+
+impl tokio::io::AsyncWrite for Peer {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.shut_down {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+        }
+        let n = buf.len().min(self.write_limit);
+        self.written.extend_from_slice(&buf[..n]);
+        std::task::Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.shut_down = true;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// Cuts `data` into reads according to `seed`:
 ///
 /// | `seed & 3` | reads |
