@@ -50,6 +50,16 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 /// be timed (estimated from a probe on a prefix).
 const BUDGET: Duration = Duration::from_secs(4);
 
+/// `COMPARE_GROUPS=a,b`: only the groups whose name contains one of the
+/// comma-separated substrings are checked and timed (for profiling runs;
+/// the published table comes from a run of everything).
+fn wanted(group: &str) -> bool {
+    match std::env::var("COMPARE_GROUPS") {
+        Ok(v) if !v.is_empty() => v.split(',').any(|p| group.contains(p)),
+        _ => true,
+    }
+}
+
 fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
     let a = allocs();
     let t = Instant::now();
@@ -120,69 +130,76 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
 
         // Codec level: the wire already in a buffer.
         let group = format!("ws_decode_buf_{}", w.name);
-        let mut g = c.benchmark_group(&group);
-        g.throughput(Throughput::Bytes(w.wire.len() as u64));
-        for (id, kind, level, f) in ws::buf_decoders() {
-            let mut buf = BytesMut::from(&w.wire[..]);
-            let (got, _, a) = measured(|| f(w, &mut buf, true));
-            let checked = match level {
-                "messages" => check_eq(id, got, msgs),
-                "frames" if kind != "limit" => check_eq(id, got, frames),
-                "frames" => check_eq(id, got, frames),
-                _ => format!("{} bytes", got.bytes),
-            };
-            records.push(Record {
-                group: group.clone(),
-                id: id.into(),
-                kind,
-                level,
-                bytes: w.wire.len() as u64,
-                items,
-                allocs_per_item: a as f64 / items as f64,
-                checked,
-                skipped: None,
-                note: None,
-            });
-            g.bench_function(id, |b| {
-                b.iter_batched_ref(
-                    || BytesMut::from(&w.wire[..]),
-                    |buf| f(w, buf, false),
-                    BatchSize::PerIteration,
-                )
-            });
+        if wanted(&group) {
+            let mut g = c.benchmark_group(&group);
+            g.throughput(Throughput::Bytes(w.wire.len() as u64));
+            for (id, kind, level, f) in ws::buf_decoders() {
+                let mut buf = BytesMut::from(&w.wire[..]);
+                let (got, _, a) = measured(|| f(w, &mut buf, true));
+                let checked = match level {
+                    "messages" => check_eq(id, got, msgs),
+                    "frames" if kind != "limit" => check_eq(id, got, frames),
+                    "frames" => check_eq(id, got, frames),
+                    _ => format!("{} bytes", got.bytes),
+                };
+                records.push(Record {
+                    group: group.clone(),
+                    id: id.into(),
+                    kind,
+                    level,
+                    bytes: w.wire.len() as u64,
+                    items,
+                    allocs_per_item: a as f64 / items as f64,
+                    checked,
+                    skipped: None,
+                    note: None,
+                });
+                g.bench_function(id, |b| {
+                    b.iter_batched_ref(
+                        || BytesMut::from(&w.wire[..]),
+                        |buf| f(w, buf, false),
+                        BatchSize::PerIteration,
+                    )
+                });
+            }
+            g.finish();
         }
-        g.finish();
 
         // Stream level: read from an in-memory transport.
         let group = format!("ws_decode_stream_{}", w.name);
-        let mut g = c.benchmark_group(&group);
-        g.throughput(Throughput::Bytes(w.wire.len() as u64));
-        for (id, kind, level, f) in ws::stream_decoders() {
-            let (got, _, a) = measured(|| f(w, true));
-            let checked = match level {
-                "messages" => check_eq(id, got, msgs),
-                "frames" => check_eq(id, got, frames),
-                _ => format!("{} bytes", got.bytes),
-            };
-            records.push(Record {
-                group: group.clone(),
-                id: id.into(),
-                kind,
-                level,
-                bytes: w.wire.len() as u64,
-                items,
-                allocs_per_item: a as f64 / items as f64,
-                checked,
-                skipped: None,
-                note: None,
-            });
-            g.bench_function(id, |b| b.iter(|| f(w, false)));
+        if wanted(&group) {
+            let mut g = c.benchmark_group(&group);
+            g.throughput(Throughput::Bytes(w.wire.len() as u64));
+            for (id, kind, level, f) in ws::stream_decoders() {
+                let (got, _, a) = measured(|| f(w, true));
+                let checked = match level {
+                    "messages" => check_eq(id, got, msgs),
+                    "frames" => check_eq(id, got, frames),
+                    _ => format!("{} bytes", got.bytes),
+                };
+                records.push(Record {
+                    group: group.clone(),
+                    id: id.into(),
+                    kind,
+                    level,
+                    bytes: w.wire.len() as u64,
+                    items,
+                    allocs_per_item: a as f64 / items as f64,
+                    checked,
+                    skipped: None,
+                    note: None,
+                });
+                g.bench_function(id, |b| b.iter(|| f(w, false)));
+            }
+            g.finish();
         }
-        g.finish();
 
         for client in [false, true] {
             let role = if client { "client" } else { "server" };
             let group = format!("ws_encode_{role}_{}", w.name);
+            if !wanted(&group) {
+                continue;
+            }
             let mut g = c.benchmark_group(&group);
             g.throughput(Throughput::Bytes(w.payload_bytes()));
             let want = if client {
@@ -215,6 +232,7 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
     for w in works
         .iter()
         .filter(|w| w.name.starts_with("binary_1MiB") || w.name.starts_with("text_16B"))
+        .filter(|w| wanted(&format!("ws_write_path_{}", w.name)))
     {
         let ((copied, written, calls), _, a) = measured(|| ws::pc_write_path(w));
         let payload = w.payload_bytes();
@@ -254,29 +272,50 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
         let chunks = w.chunks();
         let items = w.events.len() as u64;
         let group = format!("sse_decode_{}", w.name);
-        let mut g = c.benchmark_group(&group);
-        g.throughput(Throughput::Bytes(w.wire.len() as u64));
-        for (id, kind, level, f) in sse::decoders() {
-            // Probe on a prefix: skip what would take more than BUDGET.
-            let mut skipped = None;
-            if kind == "peer" {
-                let k = (w.events.len() / 64).max(1);
-                let p = sse_prefix(&w, k);
-                let pc = p.chunks();
-                let (_, d, _) = measured(|| f(&p, &pc, false));
-                let est = d.mul_f64(w.events.len() as f64 / k as f64);
-                if est > BUDGET {
-                    skipped = Some(format!(
+        if wanted(&group) {
+            let mut g = c.benchmark_group(&group);
+            g.throughput(Throughput::Bytes(w.wire.len() as u64));
+            for (id, kind, level, f) in sse::decoders() {
+                // Probe on a prefix: skip what would take more than BUDGET.
+                let mut skipped = None;
+                if kind == "peer" {
+                    let k = (w.events.len() / 64).max(1);
+                    let p = sse_prefix(&w, k);
+                    let pc = p.chunks();
+                    let (_, d, _) = measured(|| f(&p, &pc, false));
+                    let est = d.mul_f64(w.events.len() as f64 / k as f64);
+                    if est > BUDGET {
+                        skipped = Some(format!(
                         "not timed: {k} of {} events took {:.1} ms, so one run ≈ {:.1} s (> {} s budget)",
                         w.events.len(),
                         d.as_secs_f64() * 1e3,
                         est.as_secs_f64(),
                         BUDGET.as_secs()
                     ));
+                    }
                 }
-            }
-            if let Some(s) = skipped {
-                eprintln!("{group}/{id}: {s}");
+                if let Some(s) = skipped {
+                    eprintln!("{group}/{id}: {s}");
+                    records.push(Record {
+                        group: group.clone(),
+                        id: id.into(),
+                        kind,
+                        level,
+                        bytes: w.wire.len() as u64,
+                        items,
+                        allocs_per_item: f64::NAN,
+                        checked: "-".into(),
+                        skipped: Some(s),
+                        note: None,
+                    });
+                    continue;
+                }
+                let (got, _, a) = measured(|| f(&w, &chunks, true));
+                let checked = if kind == "limit" {
+                    format!("{} bytes", got.bytes)
+                } else {
+                    check_eq(&format!("{group}/{id}"), got, want)
+                };
                 records.push(Record {
                     group: group.clone(),
                     id: id.into(),
@@ -284,39 +323,23 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                     level,
                     bytes: w.wire.len() as u64,
                     items,
-                    allocs_per_item: f64::NAN,
-                    checked: "-".into(),
-                    skipped: Some(s),
+                    allocs_per_item: a as f64 / items as f64,
+                    checked,
+                    skipped: None,
                     note: None,
                 });
-                continue;
+                g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
             }
-            let (got, _, a) = measured(|| f(&w, &chunks, true));
-            let checked = if kind == "limit" {
-                format!("{} bytes", got.bytes)
-            } else {
-                check_eq(&format!("{group}/{id}"), got, want)
-            };
-            records.push(Record {
-                group: group.clone(),
-                id: id.into(),
-                kind,
-                level,
-                bytes: w.wire.len() as u64,
-                items,
-                allocs_per_item: a as f64 / items as f64,
-                checked,
-                skipped: None,
-                note: None,
-            });
-            g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+            g.finish();
         }
-        g.finish();
 
         if w.read != 4096 {
             continue;
         }
         let group = format!("sse_encode_{}", w.name.trim_end_matches("_reads4096"));
+        if !wanted(&group) {
+            continue;
+        }
         let mut g = c.benchmark_group(&group);
         g.throughput(Throughput::Bytes(w.wire.len() as u64));
         for (id, kind, f, input) in sse::encoders() {
@@ -365,6 +388,9 @@ fn sse_long_line(c: &mut Criterion, records: &mut Vec<Record>) {
     let want = sse::reference(&w, true);
     let chunks = w.chunks();
     let group = format!("sse_decode_{}", w.name);
+    if !wanted(&group) {
+        return;
+    }
     let mut g = c.benchmark_group(&group);
     g.throughput(Throughput::Bytes(w.wire.len() as u64));
     g.sample_size(10);

@@ -142,7 +142,8 @@ fn big_limits() -> pushcodec::sse::SseDecoder {
 fn pc_decode(_w: &SseWork, chunks: &[Bytes], check: bool) -> Summary {
     use pushcodec::sse::SseItem;
     let mut dec = big_limits();
-    let mut buf = BytesMut::new();
+    // As `FramedRead` does (its initial capacity).
+    let mut buf = BytesMut::with_capacity(8 << 10);
     let mut s = Summary::default();
     for c in chunks {
         buf.extend_from_slice(c);
@@ -210,7 +211,7 @@ fn sse_codec_decode(_w: &SseWork, chunks: &[Bytes], check: bool) -> Summary {
     // sse-codec's `Decoder` is futures_codec's, over its own `BytesMut`
     // (bytes 0.5): the same codec loop as ours.
     let mut dec = sse_codec::SSECodec::default();
-    let mut buf = futures_codec::BytesMut::new();
+    let mut buf = futures_codec::BytesMut::with_capacity(8 << 10);
     let mut s = Summary::default();
     for c in chunks {
         buf.extend_from_slice(c);

@@ -17,9 +17,9 @@
 use super::error::DecodeError;
 use super::event::{Event, SseItem};
 use super::field::split_field;
-use super::line::LineSplitter;
+use super::line::{LineSplitter, Scan};
 use crate::Utf8Bytes;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::time::Duration;
 use tokio_util::codec::Decoder;
 
@@ -69,12 +69,64 @@ pub struct SseDecoder {
     skipping_event: bool,
     data: DataBuffer,
     /// The event type buffer; `None` stands for the empty string.
-    event_type: Option<Utf8Bytes>,
-    /// The last event ID buffer (§9.2.6).
-    last_event_id_buffer: Utf8Bytes,
+    event_type: Option<Val>,
+    /// The last event ID buffer (§9.2.6); `None` while it equals
+    /// `last_event_id` (saves a reference count per event).
+    last_event_id_buffer: Option<Val>,
+    /// Capacity for the next multi-line data buffer: the size of the last
+    /// one, capped at `DATA_HINT_CAP`, so that steady streams of similar
+    /// events allocate once per event.
+    data_capacity_hint: usize,
     /// The event source's last event ID string, set on every dispatch
     /// (§9.2.6 dispatch step 1).
     last_event_id: Utf8Bytes,
+}
+
+/// Largest capacity hint kept for multi-line data buffers.
+const DATA_HINT_CAP: usize = 64 << 10;
+
+/// A field value: either split off the read buffer already, or — only
+/// while `decode` runs — a range of the read buffer not yet split off.
+/// Lines are scanned in place and the consumed prefix is split off once
+/// per returned item (`settle`), not once per line: one reference-count
+/// update per item instead of three per line.
+#[derive(Debug, Clone)]
+enum Val {
+    Ready(Utf8Bytes),
+    Pending(std::ops::Range<usize>),
+}
+
+impl Val {
+    fn len(&self) -> usize {
+        match self {
+            Val::Ready(b) => b.len(),
+            Val::Pending(r) => r.len(),
+        }
+    }
+
+    /// The value's bytes; `buf` is the read buffer a pending range is in.
+    fn bytes<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
+        match self {
+            Val::Ready(b) => b.as_bytes(),
+            Val::Pending(r) => &buf[r.clone()],
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(self, Val::Pending(_))
+    }
+
+    /// The settled value (`decode` settles every value before it returns or
+    /// dispatches, so a pending one is never seen here).
+    fn ready(self) -> Utf8Bytes {
+        match self {
+            Val::Ready(b) => b,
+            Val::Pending(_) => {
+                debug_assert!(false, "unsettled value");
+                Utf8Bytes::default()
+            }
+        }
+    }
 }
 
 /// The data buffer of §9.2.6, without its trailing LF: no `data` line yet,
@@ -83,8 +135,20 @@ pub struct SseDecoder {
 enum DataBuffer {
     #[default]
     Empty,
-    One(Utf8Bytes),
+    One(Val),
     Many(BytesMut),
+}
+
+/// What the line loop of `decode` stopped for.
+enum Step {
+    /// No complete line left in the buffer.
+    NeedMore,
+    /// A blank line with a non-empty data buffer.
+    Dispatch,
+    /// A comment line (`emit_comments`): its text.
+    Comment(Val),
+    /// A valid `retry` field.
+    Retry(Duration),
 }
 
 impl DataBuffer {
@@ -164,7 +228,7 @@ impl SseDecoder {
     /// assert_eq!(dec.pending_event_size(), 4); // "ab\nc"
     /// ```
     pub fn pending_event_size(&self) -> usize {
-        self.data.len() + self.event_type.as_ref().map_or(0, Utf8Bytes::len)
+        self.data.len() + self.event_type.as_ref().map_or(0, Val::len)
     }
 
     /// Forgets the pending event (data and event type buffers).
@@ -181,25 +245,30 @@ impl SseDecoder {
         self.line_number = 0;
         self.skipping_event = false;
         self.clear_event();
-        self.last_event_id_buffer = self.last_event_id.clone();
+        self.last_event_id_buffer = None;
     }
 
     /// §9.2.6 "dispatch the event", steps 1–7.
     fn dispatch(&mut self) -> Option<SseItem> {
         // Step 1: the buffer is not reset, so the ID persists.
-        self.last_event_id = self.last_event_id_buffer.clone();
+        if let Some(id) = self.last_event_id_buffer.take() {
+            self.last_event_id = id.ready();
+        }
         let data = std::mem::take(&mut self.data);
         let event_type = self.event_type.take();
         let data = match data {
             // Step 2: an empty data buffer dispatches nothing.
             DataBuffer::Empty => return None,
             // Step 3: the trailing LF is never stored.
-            DataBuffer::One(v) => v,
-            DataBuffer::Many(b) => Utf8Bytes::from_bytes_unchecked(b.freeze()),
+            DataBuffer::One(v) => v.ready(),
+            DataBuffer::Many(b) => {
+                self.data_capacity_hint = b.len().min(DATA_HINT_CAP);
+                Utf8Bytes::from_bytes_unchecked(b.freeze())
+            }
         };
         // Steps 5–6: type `message` unless the event type buffer is non-empty.
         let event_type = match event_type {
-            Some(t) if !t.is_empty() => t,
+            Some(t) if t.len() > 0 => t.ready(),
             _ => Utf8Bytes::from_static("message"),
         };
         Some(SseItem::Event(Event {
@@ -220,56 +289,154 @@ impl SseDecoder {
         }
     }
 
-    /// §9.2.6 "Lines must be processed, in the order they are received".
-    fn process_line(&mut self, raw: Bytes) -> Result<Option<SseItem>, DecodeError> {
-        // "If the line is empty (a blank line)": dispatch.
-        if raw.is_empty() {
-            // A skipped event has an empty data buffer: this dispatches
-            // nothing but still runs dispatch step 1 (the last event ID).
-            self.skipping_event = false;
-            return Ok(self.dispatch());
+    /// True if a field value still points into the read buffer.
+    fn has_pending(&self) -> bool {
+        matches!(&self.data, DataBuffer::One(v) if v.is_pending())
+            || self.event_type.as_ref().is_some_and(Val::is_pending)
+            || self
+                .last_event_id_buffer
+                .as_ref()
+                .is_some_and(Val::is_pending)
+    }
+
+    /// Drops the consumed prefix `src[..*pos]`: split off as one `Bytes`
+    /// that pending values (and `keep`) become slices of, if any needs it,
+    /// else just advanced past.
+    fn settle(&mut self, src: &mut BytesMut, pos: &mut usize, keep: Option<&mut Val>) {
+        if *pos == 0 {
+            return;
         }
-        let line = decode_utf8_lossy(raw);
+        if self.has_pending() || keep.as_ref().is_some_and(|k| k.is_pending()) {
+            let mut chunk = Some(src.split_to(*pos).freeze());
+            let data = match &mut self.data {
+                DataBuffer::One(v) => Some(v),
+                _ => None,
+            };
+            let mut pending: [Option<&mut Val>; 4] = [
+                self.last_event_id_buffer.as_mut(),
+                self.event_type.as_mut(),
+                data,
+                keep,
+            ];
+            let mut left = pending
+                .iter()
+                .filter(|v| v.as_ref().is_some_and(|v| v.is_pending()))
+                .count();
+            for v in pending.iter_mut().flatten() {
+                if let Val::Pending(r) = v {
+                    left -= 1;
+                    // The last pending value takes the chunk itself (no
+                    // reference-count update); the others are slices of it.
+                    let bytes = if left == 0 {
+                        let mut b = chunk.take().unwrap_or_default();
+                        b.truncate(r.end);
+                        b.advance(r.start);
+                        b
+                    } else {
+                        chunk
+                            .as_ref()
+                            .map_or_else(Bytes::new, |c| c.slice(r.clone()))
+                    };
+                    **v = Val::Ready(Utf8Bytes::from_bytes_unchecked(bytes));
+                }
+            }
+        } else {
+            src.advance(*pos);
+        }
+        *pos = 0;
+    }
+
+    /// §9.2.6 "Lines must be processed, in the order they are received":
+    /// processes complete lines of `src` from `*pos` (in place, nothing is
+    /// split off) until one yields something to hand out.
+    fn process_lines(&mut self, src: &mut BytesMut, pos: &mut usize) -> Result<Step, DecodeError> {
+        loop {
+            let (start, end) = match self.lines.scan(src, pos) {
+                Scan::Line(start, end) => (start, end),
+                Scan::NeedMore => return Ok(Step::NeedMore),
+                Scan::TooLong(too_long) => {
+                    self.line_number += 1;
+                    self.clear_event();
+                    self.skipping_event = true;
+                    return Err(DecodeError::LineTooLong {
+                        line: self.line_number,
+                        length: too_long.length,
+                        max: self.max_line_length,
+                    });
+                }
+            };
+            self.line_number += 1;
+            // "If the line is empty (a blank line)": dispatch.
+            if start == end {
+                // A skipped event has an empty data buffer: this dispatches
+                // nothing but still runs dispatch step 1 (the last event ID).
+                self.skipping_event = false;
+                if !matches!(self.data, DataBuffer::Empty) {
+                    return Ok(Step::Dispatch);
+                }
+                // Steps 1–2 without an event: the ID must be settled first.
+                self.settle(src, pos, None);
+                let _ = self.dispatch();
+                continue;
+            }
+            let line = &src[start..end];
+            let step = if line.is_ascii() || simdutf8::basic::from_utf8(line).is_ok() {
+                self.process_field(line, start, None, src)?
+            } else {
+                // Invalid UTF-8: the line is decoded with U+FFFD (a copy).
+                let owned = decode_utf8_lossy(line);
+                self.process_field(owned.as_bytes(), 0, Some(owned.as_bytes()), src)?
+            };
+            if let Some(step) = step {
+                return Ok(step);
+            }
+        }
+    }
+
+    /// One non-blank line: `line` is its (UTF-8) text; its values are
+    /// ranges of `src` at `offset` (`owned: None`), or slices of `owned`.
+    fn process_field(
+        &mut self,
+        line: &[u8],
+        offset: usize,
+        owned: Option<&Bytes>,
+        src: &[u8],
+    ) -> Result<Option<Step>, DecodeError> {
+        let val = |r: std::ops::Range<usize>| match owned {
+            None => Val::Pending(offset + r.start..offset + r.end),
+            // Slicing at ASCII boundaries (':' and ' ') keeps the text UTF-8.
+            Some(b) => Val::Ready(Utf8Bytes::from_bytes_unchecked(b.slice(r))),
+        };
         // "If the line starts with a U+003A COLON character": a comment.
-        if line.as_bytes()[0] == b':' {
+        if line[0] == b':' {
             if !self.emit_comments {
                 return Ok(None);
             }
-            let mut start = 1;
-            if line.as_bytes().get(1) == Some(&b' ') {
-                start = 2;
-            }
-            let text = line.as_bytes().slice(start..);
-            return Ok(Some(SseItem::Comment(Utf8Bytes::from_bytes_unchecked(
-                text,
-            ))));
+            let start = if line.get(1) == Some(&b' ') { 2 } else { 1 };
+            return Ok(Some(Step::Comment(val(start..line.len()))));
         }
-        let ranges = split_field(line.as_bytes());
-        // Slicing at ASCII boundaries (':' and ' ') keeps the text UTF-8.
-        let value = || Utf8Bytes::from_bytes_unchecked(line.as_bytes().slice(ranges.value.clone()));
+        let ranges = split_field(line);
+        let value = &line[ranges.value.clone()];
         // "Field names must be compared literally, with no case folding".
-        match &line.as_bytes()[ranges.name.clone()] {
+        match &line[ranges.name] {
             // The rest of an event that hit a limit is dropped; its `id` and
             // `retry` fields still count.
             b"event" | b"data" if self.skipping_event => {}
             b"event" => {
-                let value = value();
                 let size = self.data.len() + value.len();
                 if size > self.max_event_size {
                     return Err(self.event_too_large(size));
                 }
-                self.event_type = Some(value);
+                self.event_type = Some(val(ranges.value));
             }
-            b"data" => self.append_data(value())?,
-            b"id" => {
-                let value = value();
-                if memchr::memchr(0, value.as_bytes()).is_none() {
-                    self.last_event_id_buffer = value;
-                }
+            b"data" => self.append_data(val(ranges.value), value, src)?,
+            // "If the field value does not contain U+0000 NULL".
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.last_event_id_buffer = Some(val(ranges.value));
             }
             b"retry" => {
-                if let Some(ms) = parse_retry(&line.as_bytes()[ranges.value]) {
-                    return Ok(Some(SseItem::Retry(Duration::from_millis(ms))));
+                if let Some(ms) = parse_retry(value) {
+                    return Ok(Some(Step::Retry(Duration::from_millis(ms))));
                 }
             }
             // "Otherwise: the field is ignored."
@@ -279,12 +446,13 @@ impl SseDecoder {
     }
 
     /// §9.2.6 "If the field name is data": append the value and an LF (the
-    /// LF is stored as a separator before the next value instead).
-    fn append_data(&mut self, value: Utf8Bytes) -> Result<(), DecodeError> {
-        let type_len = self.event_type.as_ref().map_or(0, Utf8Bytes::len);
+    /// LF is stored as a separator before the next value instead). `bytes`
+    /// is the text of `value`; `src` the read buffer its range is in.
+    fn append_data(&mut self, value: Val, bytes: &[u8], src: &[u8]) -> Result<(), DecodeError> {
+        let type_len = self.event_type.as_ref().map_or(0, Val::len);
         let size = match &self.data {
-            DataBuffer::Empty => type_len + value.len(),
-            other => type_len + other.len() + 1 + value.len(),
+            DataBuffer::Empty => type_len + bytes.len(),
+            other => type_len + other.len() + 1 + bytes.len(),
         };
         if size > self.max_event_size {
             return Err(self.event_too_large(size));
@@ -292,15 +460,18 @@ impl SseDecoder {
         self.data = match std::mem::take(&mut self.data) {
             DataBuffer::Empty => DataBuffer::One(value),
             DataBuffer::One(first) => {
-                let mut joined = BytesMut::with_capacity(first.len() + 1 + value.len());
-                joined.extend_from_slice(first.as_bytes());
+                let first = first.bytes(src);
+                let need = first.len() + 1 + bytes.len();
+                let cap = need.max(self.data_capacity_hint.min(self.max_event_size));
+                let mut joined = BytesMut::with_capacity(cap);
+                joined.extend_from_slice(first);
                 joined.extend_from_slice(b"\n");
-                joined.extend_from_slice(value.as_bytes());
+                joined.extend_from_slice(bytes);
                 DataBuffer::Many(joined)
             }
             DataBuffer::Many(mut joined) => {
                 joined.extend_from_slice(b"\n");
-                joined.extend_from_slice(value.as_bytes());
+                joined.extend_from_slice(bytes);
                 DataBuffer::Many(joined)
             }
         };
@@ -312,12 +483,8 @@ impl SseDecoder {
 /// UTF-8 is kept as is (no copy); invalid sequences become U+FFFD (a copy,
 /// only for such lines). Rust's lossy decoding replaces maximal subparts as
 /// the WHATWG UTF-8 decoder does.
-fn decode_utf8_lossy(raw: Bytes) -> Utf8Bytes {
-    if simdutf8::basic::from_utf8(&raw).is_ok() {
-        Utf8Bytes::from_bytes_unchecked(raw)
-    } else {
-        Utf8Bytes::from(String::from_utf8_lossy(&raw).into_owned())
-    }
+fn decode_utf8_lossy(raw: &[u8]) -> Utf8Bytes {
+    Utf8Bytes::from(String::from_utf8_lossy(raw).into_owned())
 }
 
 /// §9.2.6 "If the field name is retry": only if the value consists of ASCII
@@ -427,7 +594,8 @@ impl SseDecoderBuilder {
             skipping_event: false,
             data: DataBuffer::Empty,
             event_type: None,
-            last_event_id_buffer: self.last_event_id.clone(),
+            last_event_id_buffer: None,
+            data_capacity_hint: 0,
             last_event_id: self.last_event_id,
         }
     }
@@ -451,26 +619,19 @@ impl Decoder for SseDecoder {
                 self.at_stream_start = false;
             }
         }
-        loop {
-            let line = match self.lines.next_line(src) {
-                Ok(Some(line)) => line,
-                Ok(None) => return Ok(None),
-                Err(too_long) => {
-                    self.line_number += 1;
-                    self.clear_event();
-                    self.skipping_event = true;
-                    return Err(DecodeError::LineTooLong {
-                        line: self.line_number,
-                        length: too_long.length,
-                        max: self.max_line_length,
-                    });
-                }
-            };
-            self.line_number += 1;
-            if let Some(item) = self.process_line(line)? {
-                return Ok(Some(item));
-            }
-        }
+        let mut pos = 0;
+        let mut step = self.process_lines(src, &mut pos);
+        let keep = match &mut step {
+            Ok(Step::Comment(text)) => Some(text),
+            _ => None,
+        };
+        self.settle(src, &mut pos, keep);
+        Ok(match step? {
+            Step::NeedMore => None,
+            Step::Dispatch => self.dispatch(),
+            Step::Retry(d) => Some(SseItem::Retry(d)),
+            Step::Comment(text) => Some(SseItem::Comment(text.ready())),
+        })
     }
 
     /// §9.2.6 "Once the end of the file is reached, any pending data must be

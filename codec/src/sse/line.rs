@@ -17,6 +17,7 @@
 //!   to its line end ("discard mode"), so the buffer never holds more than
 //!   `max_line_length` bytes of an unterminated line.
 
+#[cfg(test)]
 use bytes::{Buf, Bytes, BytesMut};
 
 /// Splits a byte buffer into lines without copying them.
@@ -60,69 +61,105 @@ impl LineSplitter {
         *self = LineSplitter::new(self.max_line_length);
     }
 
-    /// Takes the next complete line (without its line end) off the front of
-    /// `src`, or returns `Ok(None)` when `src` holds no complete line.
-    ///
-    /// After `Ok(None)` or `Err`, `src` holds at most `max_line_length`
-    /// bytes.
+    /// The next complete line of `src`, split off as `Bytes` (without its
+    /// line end); `Ok(None)` if `src` holds no complete line yet.
+    /// [`LineSplitter::scan`] does the work; this applies its cursor to
+    /// `src`.
+    #[cfg(test)]
     pub(crate) fn next_line(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, LineTooLong> {
+        let mut pos = 0;
+        let r = self.scan(src, &mut pos);
+        let line = match r {
+            Scan::Line(start, end) => {
+                let mut head = src.split_to(pos).freeze();
+                Some(if start == end {
+                    Bytes::new()
+                } else {
+                    head.truncate(end);
+                    head.slice(start..)
+                })
+            }
+            Scan::NeedMore | Scan::TooLong(_) => {
+                src.advance(pos);
+                None
+            }
+        };
+        match r {
+            Scan::TooLong(e) => Err(e),
+            _ => Ok(line),
+        }
+    }
+
+    /// Finds the next line in `buf[*pos..]` without touching the buffer:
+    /// returns its range (line end excluded) and moves `*pos` past its line
+    /// end. On [`Scan::NeedMore`] and [`Scan::TooLong`], `*pos` has moved
+    /// past the bytes that need not be kept (an LF that completes a CRLF,
+    /// the discarded part of an overlong line). The caller drops
+    /// `buf[..*pos]` (or splits it off) before the next call, so the scan
+    /// resumes at `next_index` relative to the new start.
+    pub(crate) fn scan(&mut self, buf: &[u8], pos: &mut usize) -> Scan {
         loop {
             if self.skip_lf {
-                match src.first() {
-                    None => return Ok(None),
-                    Some(b'\n') => src.advance(1),
+                match buf.get(*pos) {
+                    None => return Scan::NeedMore,
+                    Some(b'\n') => *pos += 1,
                     Some(_) => {}
                 }
                 self.skip_lf = false;
             }
-            let start = self.next_index.min(src.len());
-            let found = memchr::memchr2(b'\n', b'\r', &src[start..]);
+            let line_start = *pos;
+            let rest = &buf[line_start..];
+            let from = self.next_index.min(rest.len());
+            let found = memchr::memchr2(b'\n', b'\r', &rest[from..]);
             #[cfg(test)]
             {
-                self.scanned += found.map_or(src.len() - start, |off| off + 1);
+                self.scanned += found.map_or(rest.len() - from, |off| off + 1);
             }
             match found {
                 Some(off) => {
-                    let end = start + off;
-                    self.skip_lf = src[end] == b'\r';
+                    let len = from + off;
+                    self.skip_lf = rest[len] == b'\r';
                     self.next_index = 0;
+                    *pos = line_start + len + 1;
                     if self.discarding {
                         // The tail of a line already reported as too long.
                         self.discarding = false;
-                        src.advance(end + 1);
                         continue;
                     }
-                    if end > self.max_line_length {
-                        src.advance(end + 1);
-                        return Err(LineTooLong { length: end });
+                    if len > self.max_line_length {
+                        return Scan::TooLong(LineTooLong { length: len });
                     }
-                    let line = if end == 0 {
-                        Bytes::new()
-                    } else {
-                        src.split_to(end).freeze()
-                    };
-                    src.advance(1);
-                    return Ok(Some(line));
+                    return Scan::Line(line_start, line_start + len);
                 }
                 None => {
                     if self.discarding {
-                        src.clear();
+                        *pos = buf.len();
                         self.next_index = 0;
-                        return Ok(None);
+                        return Scan::NeedMore;
                     }
-                    if src.len() > self.max_line_length {
-                        let length = src.len();
-                        src.clear();
+                    if rest.len() > self.max_line_length {
+                        *pos = buf.len();
                         self.next_index = 0;
                         self.discarding = true;
-                        return Err(LineTooLong { length });
+                        return Scan::TooLong(LineTooLong { length: rest.len() });
                     }
-                    self.next_index = src.len();
-                    return Ok(None);
+                    self.next_index = rest.len();
+                    return Scan::NeedMore;
                 }
             }
         }
     }
+}
+
+/// What [`LineSplitter::scan`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// A complete line: `buf[start..end]`.
+    Line(usize, usize),
+    /// No complete line in the buffer yet.
+    NeedMore,
+    /// A line longer than the limit (reported once, then skipped).
+    TooLong(LineTooLong),
 }
 
 #[cfg(test)]
