@@ -105,6 +105,16 @@ pub enum HandshakeError {
     /// `Sec-WebSocket-Key` missing (§4.2.1 item 5).
     #[error("missing Sec-WebSocket-Key header")]
     MissingKey,
+    /// A header field that must appear at most once appeared several times:
+    /// `Sec-WebSocket-Key` in a request (§11.3.1), `Sec-WebSocket-Accept` in
+    /// a response (§11.3.3).
+    #[error("header {name} appears {count} times; RFC 6455 §11.3 allows it once")]
+    DuplicateHeader {
+        /// The header's name.
+        name: &'static str,
+        /// How many times it appeared.
+        count: usize,
+    },
     /// `Sec-WebSocket-Key` is not base64 of 16 bytes (§4.2.1 item 5).
     #[error("Sec-WebSocket-Key {key:?} is not base64 of 16 bytes")]
     InvalidKey {
@@ -457,6 +467,7 @@ pub fn response_headers(h: &HeaderMap, opts: &AcceptOptions) -> Result<HeaderMap
     if !has_token(h, &header::CONNECTION, "upgrade") {
         return Err(HandshakeError::MissingConnectionUpgrade);
     }
+    at_most_once(h, &header::SEC_WEBSOCKET_KEY, "Sec-WebSocket-Key")?;
     let key = h
         .get(header::SEC_WEBSOCKET_KEY)
         .ok_or(HandshakeError::MissingKey)?
@@ -499,6 +510,21 @@ pub fn response_headers(h: &HeaderMap, opts: &AcceptOptions) -> Result<HeaderMap
         }
     }
     Ok(out)
+}
+
+/// RFC 6455 §11.3.1 / §11.3.3: some fields "MUST NOT appear more than once".
+fn at_most_once(
+    h: &HeaderMap,
+    name: &header::HeaderName,
+    display: &'static str,
+) -> Result<(), HandshakeError> {
+    match h.get_all(name).iter().count() {
+        0 | 1 => Ok(()),
+        count => Err(HandshakeError::DuplicateHeader {
+            name: display,
+            count,
+        }),
+    }
 }
 
 /// Finds the end of an HTTP head (`\r\n\r\n`) in a growing buffer, resuming
@@ -827,6 +853,7 @@ pub fn validate_response<B>(
         return Err(HandshakeError::MissingConnectionUpgrade);
     }
     let expected = accept_key(key.as_bytes());
+    at_most_once(h, &header::SEC_WEBSOCKET_ACCEPT, "Sec-WebSocket-Accept")?;
     match h.get(header::SEC_WEBSOCKET_ACCEPT) {
         Some(v) if v.as_bytes().trim_ascii() == expected.as_bytes() => {}
         _ => return Err(HandshakeError::AcceptMismatch),
@@ -991,6 +1018,46 @@ mod tests {
             .header("Connection", "Upgrade")
             .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
             .header("Sec-WebSocket-Version", "13")
+    }
+
+    /// Regression (conformance vector `11.3.1-duplicated-key`): a request with
+    /// two `Sec-WebSocket-Key` fields was accepted, answering the first key.
+    #[test]
+    fn rfc6455_11_3_1_duplicated_key_is_refused() {
+        let req = good_request()
+            .header("Sec-WebSocket-Key", "x3JJHMbDL1EzLkh9GBhXDw==")
+            .body(())
+            .unwrap();
+        let err = server_response(&req).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HandshakeError::DuplicateHeader {
+                    name: "Sec-WebSocket-Key",
+                    count: 2
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.to_response().status(), 400);
+    }
+
+    /// RFC 6455 §11.3.3: two `Sec-WebSocket-Accept` fields fail the client side.
+    #[test]
+    fn rfc6455_11_3_3_duplicated_accept_is_refused() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ==";
+        let resp = http::Response::builder()
+            .status(101)
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Accept", accept_key(key.as_bytes()))
+            .header("Sec-WebSocket-Accept", accept_key(key.as_bytes()))
+            .body(())
+            .unwrap();
+        assert!(matches!(
+            validate_response(&resp, key, &[]),
+            Err(HandshakeError::DuplicateHeader { count: 2, .. })
+        ));
     }
 
     #[test]
