@@ -1,20 +1,22 @@
 //! SSE decoder throughput: a token stream in 1 KiB reads, and one 8 MiB
-//! line in 1 KiB reads (linear time: a line split across reads is never
-//! rescanned from its start, so it costs about what the token stream costs
-//! per byte, not 4000x more).
+//! line in 1 KiB and 64 KiB reads (linear time: a line split across reads
+//! is never rescanned from its start, so it costs about what the token
+//! stream costs per byte, not 4000x more).
 //!
-//! The same inputs go through `eventsource-stream` 0.2 (dev-dependency) for
-//! comparison; it re-parses its whole buffer on every read, so its cost for
-//! one long line grows with the square of the line length (1 MiB here; at
-//! 8 MiB it would take minutes).
+//! The token stream and a 1 MiB line also go through `eventsource-stream`
+//! 0.2 (dev-dependency): it re-parses its whole buffer on every read, so
+//! its cost for one long line grows with the square of the line length (at
+//! 8 MiB it would take about a minute per run, so it is not run there).
+//! The full comparison with every peer is `--bench compare`.
 //!
-//! `cargo bench -p pushcodec --bench sse_decode` (plain timing loop, best of
-//! 5 runs; criterion is not a dependency of this workspace).
+//! `cargo bench -p pushcodec --bench sse_decode` (criterion; `-- --quick`
+//! for a short run).
 
 use bytes::BytesMut;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pushcodec::sse::{SseDecoder, SseItem};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::codec::Decoder;
 
 /// Feeds `input` in `read`-byte reads; returns the number of events.
@@ -53,64 +55,77 @@ fn eventsource_stream_in_reads(rt: &tokio::runtime::Runtime, input: &[u8], read:
     })
 }
 
-fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            black_box(f());
-            t.elapsed()
-        })
-        .min()
-        .unwrap()
+fn big() -> SseDecoder {
+    SseDecoder::builder()
+        .max_line_length(16 << 20)
+        .max_event_size(16 << 20)
+        .build()
 }
 
-fn report(name: &str, bytes: usize, d: Duration) {
-    let mbps = bytes as f64 / d.as_secs_f64() / 1e6;
-    println!(
-        "{name:44} {:8.2} ms  {mbps:9.1} MB/s",
-        d.as_secs_f64() * 1e3
-    );
-}
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
 
-fn main() {
     let mut tokens = String::new();
     for n in 0..100_000 {
         tokens.push_str(&format!(
             "id: {n}\nevent: token\ndata: {{\"t\":\"word\"}}\n\n"
         ));
     }
-    let d = best_of(5, || {
-        decode_in_reads(SseDecoder::new(), tokens.as_bytes(), 1024)
+    let mut g = c.benchmark_group("sse_decode_token_stream_1KiB_reads");
+    g.throughput(Throughput::Bytes(tokens.len() as u64));
+    assert_eq!(
+        decode_in_reads(SseDecoder::new(), tokens.as_bytes(), 1024),
+        100_000
+    );
+    assert_eq!(
+        eventsource_stream_in_reads(&rt, tokens.as_bytes(), 1024),
+        100_000
+    );
+    g.bench_function("pushcodec", |b| {
+        b.iter(|| decode_in_reads(SseDecoder::new(), tokens.as_bytes(), 1024))
     });
-    report("token stream (100k events), 1 KiB reads", tokens.len(), d);
-
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let d = best_of(5, || {
-        eventsource_stream_in_reads(&rt, tokens.as_bytes(), 1024)
+    g.bench_function("eventsource-stream", |b| {
+        b.iter(|| eventsource_stream_in_reads(&rt, tokens.as_bytes(), 1024))
     });
-    report("  eventsource-stream, same input", tokens.len(), d);
+    g.finish();
 
     let mut mib = b"data: ".to_vec();
     mib.resize(1 << 20, b'x');
     mib.extend_from_slice(b"\n\n");
-    let d = best_of(5, || decode_in_reads(SseDecoder::new(), &mib, 1024));
-    report("one 1 MiB line, 1 KiB reads", mib.len(), d);
-    let d = best_of(1, || eventsource_stream_in_reads(&rt, &mib, 1024));
-    report("  eventsource-stream, same input", mib.len(), d);
+    let mut g = c.benchmark_group("sse_decode_1MiB_line_1KiB_reads");
+    g.throughput(Throughput::Bytes(mib.len() as u64));
+    g.sample_size(10);
+    g.bench_function("pushcodec", |b| {
+        b.iter(|| decode_in_reads(SseDecoder::new(), &mib, 1024))
+    });
+    g.bench_function("eventsource-stream", |b| {
+        b.iter(|| eventsource_stream_in_reads(&rt, &mib, 1024))
+    });
+    g.finish();
 
     let mut long = b"data: ".to_vec();
     long.resize(8 << 20, b'x');
     long.extend_from_slice(b"\n\n");
-    let big = || {
-        SseDecoder::builder()
-            .max_line_length(16 << 20)
-            .max_event_size(16 << 20)
-            .build()
-    };
-    let d = best_of(5, || decode_in_reads(big(), &long, 1024));
-    report("one 8 MiB line, 1 KiB reads", long.len(), d);
-    let d = best_of(5, || decode_in_reads(big(), &long, 64 * 1024));
-    report("one 8 MiB line, 64 KiB reads", long.len(), d);
+    let mut g = c.benchmark_group("sse_decode_8MiB_line");
+    g.throughput(Throughput::Bytes(long.len() as u64));
+    g.sample_size(10);
+    for read in [1024, 64 * 1024] {
+        assert_eq!(decode_in_reads(big(), &long, read), 1);
+        g.bench_function(format!("pushcodec_{read}B_reads"), |b| {
+            b.iter(|| decode_in_reads(big(), &long, read))
+        });
+    }
+    g.finish();
 }
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .without_plots();
+    targets = bench
+}
+criterion_main!(benches);
