@@ -565,3 +565,23 @@ async fn sse_reconnects_after_dropped_connections_get_every_token_once() {
     );
     assert_eq!(all, numbered(&generator(0, 50).tokens_for("flaky network")));
 }
+
+#[tokio::test]
+async fn ws_idle_connections_get_pings() {
+    let cfg = ServerConfig {
+        keep_alive: Duration::from_millis(50),
+        ..ServerConfig::default()
+    };
+    let srv = start_with(cfg, generator(1, 1)).await;
+    let mut ws = WsTokenClient::connect(&srv.addr)
+        .await
+        .unwrap()
+        .into_inner();
+    let mut pings = 0;
+    while pings < 3 {
+        match timeout(T, ws.next()).await.unwrap() {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            other => panic!("expected only pings on an idle connection, got {other:?}"),
+        }
+    }
+}
