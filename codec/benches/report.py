@@ -36,7 +36,7 @@ def mean_ns(group, ident):
 groups = {}
 order = []
 for r in records:
-    r["ns"] = None if r["skipped"] else mean_ns(r["group"], r["id"])
+    r["ns"] = None if r["skipped"] else (mean_ns(r["group"], r["id"]) or r.get("single_run_ns"))
     if r["group"] not in groups:
         groups[r["group"]] = []
         order.append(r["group"])

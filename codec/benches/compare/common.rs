@@ -235,6 +235,9 @@ pub struct Record {
     pub skipped: Option<String>,
     /// Free-form measured note.
     pub note: Option<String>,
+    /// Time of the one (checked) run, for an implementation too slow to be
+    /// sampled by criterion (more than `BUDGET` per run).
+    pub single_run_ns: Option<f64>,
 }
 
 fn json_str(s: &str) -> String {
@@ -257,7 +260,7 @@ pub fn records_json(rs: &[Record]) -> String {
     for (i, r) in rs.iter().enumerate() {
         let opt = |v: &Option<String>| v.as_deref().map_or("null".to_string(), json_str);
         o.push_str(&format!(
-            "{{\"group\":{},\"id\":{},\"kind\":{},\"level\":{},\"bytes\":{},\"items\":{},\"allocs_per_item\":{:.4},\"checked\":{},\"skipped\":{},\"note\":{}}}{}\n",
+            "{{\"group\":{},\"id\":{},\"kind\":{},\"level\":{},\"bytes\":{},\"items\":{},\"allocs_per_item\":{:.4},\"checked\":{},\"skipped\":{},\"note\":{},\"single_run_ns\":{}}}{}\n",
             json_str(&r.group),
             json_str(&r.id),
             json_str(r.kind),
@@ -268,6 +271,7 @@ pub fn records_json(rs: &[Record]) -> String {
             json_str(&r.checked),
             opt(&r.skipped),
             opt(&r.note),
+            r.single_run_ns.map_or("null".to_string(), |v| format!("{v:.0}")),
             if i + 1 < rs.len() { "," } else { "" }
         ));
     }

@@ -48,7 +48,7 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Longest a single run of one implementation on one workload may take to
 /// be timed (estimated from a probe on a prefix).
-const BUDGET: Duration = Duration::from_secs(4);
+const BUDGET: Duration = Duration::from_secs(1);
 
 /// `COMPARE_GROUPS=a,b`: only the groups whose name contains one of the
 /// comma-separated substrings are checked and timed (for profiling runs;
@@ -68,16 +68,19 @@ fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
     (v, d, allocs() - a)
 }
 
-/// Best of three timings (the first run of a big input pays page faults).
+/// Best of three timings (the first run of a big input pays page faults);
+/// one run if that one took more than 50 ms.
 fn best3(mut f: impl FnMut()) -> Duration {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap()
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed());
+        if best > Duration::from_millis(50) {
+            break;
+        }
+    }
+    best
 }
 
 fn check_eq(what: &str, got: Summary, want: Summary) -> String {
@@ -153,6 +156,7 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                     checked,
                     skipped: None,
                     note: None,
+                    single_run_ns: None,
                 });
                 g.bench_function(id, |b| {
                     b.iter_batched_ref(
@@ -188,6 +192,7 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                     checked,
                     skipped: None,
                     note: None,
+                    single_run_ns: None,
                 });
                 g.bench_function(id, |b| b.iter(|| f(w, false)));
             }
@@ -221,6 +226,7 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                     checked: format!("{n} wire bytes (= hand-written frames)"),
                     skipped: None,
                     note: None,
+                    single_run_ns: None,
                 });
                 g.bench_function(id, |b| b.iter(|| f(w, client)));
             }
@@ -256,14 +262,50 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
             checked: format!("{written} bytes written"),
             skipped: None,
             note: Some(note),
+            single_run_ns: None,
         });
     }
 }
 
 // ------------------------------------------------------------------ SSE --
 
-fn sse_prefix(w: &sse::SseWork, k: usize) -> sse::SseWork {
-    sse::work("probe", w.events[..k].to_vec(), w.read)
+/// Estimated time of one run of `f` on `w`. Small events: the first 1/64
+/// of them, × 64. Long lines (a cost that may grow faster than the line):
+/// one event with a 32 KiB and one with a 64 KiB line, fed in the same
+/// reads; the growth between them gives the exponent to extrapolate to the
+/// workload's line length, × the number of events.
+fn probe_estimate(w: &sse::SseWork, f: sse::SseDecode) -> (Duration, String) {
+    let run = |p: &sse::SseWork| {
+        let pc = p.chunks();
+        measured(|| f(p, &pc, false)).1
+    };
+    let longest = w.events.iter().map(|e| e.1.len()).max().unwrap_or(0);
+    if longest <= 64 << 10 {
+        let k = (w.events.len() / 64).max(1);
+        let t = run(&sse::work("probe", w.events[..k].to_vec(), w.read));
+        let est = t.mul_f64(w.events.len() as f64 / k as f64);
+        let how = format!(
+            "{k} of {} events took {:.1} ms",
+            w.events.len(),
+            t.as_secs_f64() * 1e3
+        );
+        return (est, how);
+    }
+    let t1 = run(&sse::work("p", sse::long_line_events(1, 32 << 10), w.read));
+    let t2 = run(&sse::work("p", sse::long_line_events(1, 64 << 10), w.read));
+    let g = (t2.as_secs_f64() / t1.as_secs_f64().max(1e-9))
+        .log2()
+        .clamp(1.0, 2.0);
+    let per_event = t2.mul_f64((longest as f64 / (64 << 10) as f64).powf(g));
+    let est = per_event.mul_f64(w.events.len() as f64);
+    let how = format!(
+        "one 32 KiB line took {:.1} ms, one 64 KiB line {:.1} ms (time ∝ length^{g:.1}), so one {} KiB line ≈ {:.2} s",
+        t1.as_secs_f64() * 1e3,
+        t2.as_secs_f64() * 1e3,
+        longest >> 10,
+        per_event.as_secs_f64()
+    );
+    (est, how)
 }
 
 fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
@@ -276,22 +318,16 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
             let mut g = c.benchmark_group(&group);
             g.throughput(Throughput::Bytes(w.wire.len() as u64));
             for (id, kind, level, f) in sse::decoders() {
-                // Probe on a prefix: skip what would take more than BUDGET.
+                // Probe first; skip what would take more than BUDGET per run.
                 let mut skipped = None;
                 if kind == "peer" {
-                    let k = (w.events.len() / 64).max(1);
-                    let p = sse_prefix(&w, k);
-                    let pc = p.chunks();
-                    let (_, d, _) = measured(|| f(&p, &pc, false));
-                    let est = d.mul_f64(w.events.len() as f64 / k as f64);
+                    let (est, how) = probe_estimate(&w, f);
                     if est > BUDGET {
                         skipped = Some(format!(
-                        "not timed: {k} of {} events took {:.1} ms, so one run ≈ {:.1} s (> {} s budget)",
-                        w.events.len(),
-                        d.as_secs_f64() * 1e3,
-                        est.as_secs_f64(),
-                        BUDGET.as_secs()
-                    ));
+                            "not timed: {how}, so one run ≈ {:.0} s (> {} s budget)",
+                            est.as_secs_f64(),
+                            BUDGET.as_secs()
+                        ));
                     }
                 }
                 if let Some(s) = skipped {
@@ -307,15 +343,18 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                         checked: "-".into(),
                         skipped: Some(s),
                         note: None,
+                        single_run_ns: None,
                     });
                     continue;
                 }
-                let (got, _, a) = measured(|| f(&w, &chunks, true));
+                let (got, d, a) = measured(|| f(&w, &chunks, true));
                 let checked = if kind == "limit" {
                     format!("{} bytes", got.bytes)
                 } else {
                     check_eq(&format!("{group}/{id}"), got, want)
                 };
+                // Too slow to sample: the checked run is its figure.
+                let slow = d > BUDGET;
                 records.push(Record {
                     group: group.clone(),
                     id: id.into(),
@@ -326,9 +365,14 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                     allocs_per_item: a as f64 / items as f64,
                     checked,
                     skipped: None,
-                    note: None,
+                    note: slow.then(|| {
+                        format!("one run, not sampled ({:.2} s > budget)", d.as_secs_f64())
+                    }),
+                    single_run_ns: slow.then_some(d.as_nanos() as f64),
                 });
-                g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+                if !slow {
+                    g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+                }
             }
             g.finish();
         }
@@ -370,6 +414,7 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
                 checked,
                 skipped: None,
                 note: None,
+                single_run_ns: None,
             });
             g.bench_function(id, |b| {
                 b.iter_batched(|| input(&w), |i| f(&w, i, false), BatchSize::LargeInput)
@@ -430,10 +475,12 @@ fn sse_long_line(c: &mut Criterion, records: &mut Vec<Record>) {
                 checked: "-".into(),
                 skipped: Some(s),
                 note: None,
+                single_run_ns: None,
             });
             continue;
         }
-        let (got, _, a) = measured(|| f(&w, &chunks, true));
+        let (got, d_check, a) = measured(|| f(&w, &chunks, true));
+        let slow = d_check > BUDGET;
         let d8 = best3(|| {
             f(&w, &chunks, false);
         });
@@ -459,8 +506,11 @@ fn sse_long_line(c: &mut Criterion, records: &mut Vec<Record>) {
             checked,
             skipped: None,
             note: Some(note),
+            single_run_ns: slow.then_some(d8.as_nanos() as f64),
         });
-        g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+        if !slow {
+            g.bench_function(id, |b| b.iter(|| f(&w, &chunks, false)));
+        }
     }
     g.finish();
     let _ = Bytes::new();
