@@ -32,12 +32,18 @@ fn f1_message_codec_eof_inside_a_frame_or_message_is_unexpected_eof() {
     let mut buf = BytesMut::from(&b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f"[..]);
     assert!(codec.decode(&mut buf).unwrap().is_none());
     let err = codec.decode_eof(&mut buf).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedEof(_)), "inside a frame: {err:?}");
+    assert!(
+        matches!(err, Error::UnexpectedEof(_)),
+        "inside a frame: {err:?}"
+    );
 
     let mut codec = MessageCodec::new(Role::Server);
     let mut buf = BytesMut::from(&b"\x01\x81\x00\x00\x00\x00a"[..]);
     assert!(codec.decode(&mut buf).unwrap().is_none());
     assert!(codec.in_message());
     let err = codec.decode_eof(&mut buf).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedEof(_)), "inside a message: {err:?}");
+    assert!(
+        matches!(err, Error::UnexpectedEof(_)),
+        "inside a message: {err:?}"
+    );
 }

@@ -40,7 +40,11 @@ fn check_item(item: &SseItem, l: &Limits) {
                 ev.data.len(),
                 l.event
             );
-            let type_len = if ev.event_type == "message" { 0 } else { ev.event_type.len() };
+            let type_len = if ev.event_type == "message" {
+                0
+            } else {
+                ev.event_type.len()
+            };
             assert!(
                 ev.data.len() + type_len <= l.event,
                 "event of {} + {} bytes > max_event_size {}",
@@ -81,7 +85,11 @@ fn run(emit_comments: bool, l: &Limits, chunks: &[&[u8]]) -> Vec<Out> {
         loop {
             guard += 1;
             assert!(guard < 1_000_000, "decoder does not make progress");
-            let r = if eof { dec.decode_eof(buf) } else { dec.decode(buf) };
+            let r = if eof {
+                dec.decode_eof(buf)
+            } else {
+                dec.decode(buf)
+            };
             assert!(
                 dec.pending_event_size() <= l.event,
                 "pending event {} > max_event_size {}",
@@ -108,7 +116,10 @@ fn run(emit_comments: bool, l: &Limits, chunks: &[&[u8]]) -> Vec<Out> {
                 }
                 Err(DecodeError::LineTooLong { line, length, max }) => {
                     assert_eq!(max, l.line);
-                    assert!(length > max, "LineTooLong with length {length} <= max {max}");
+                    assert!(
+                        length > max,
+                        "LineTooLong with length {length} <= max {max}"
+                    );
                     assert!(line >= 1);
                     out.push(Out::LineTooLong { line, max });
                 }

@@ -47,7 +47,9 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 fn first_of(text: &str, forbidden: &[u8]) -> Option<(usize, u8)> {
-    text.bytes().enumerate().find(|(_, b)| forbidden.contains(b))
+    text.bytes()
+        .enumerate()
+        .find(|(_, b)| forbidden.contains(b))
 }
 
 fuzz_target!(|input: Input| {
@@ -115,7 +117,10 @@ fuzz_target!(|input: Input| {
     let mut got = Vec::new();
     for chunk in reads_by_sizes(&input.splits, &wire) {
         buf.extend_from_slice(chunk);
-        while let Some(item) = dec.decode(&mut buf).expect("decoding our own output failed") {
+        while let Some(item) = dec
+            .decode(&mut buf)
+            .expect("decoding our own output failed")
+        {
             got.push(item);
         }
     }

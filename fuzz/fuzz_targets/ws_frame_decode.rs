@@ -35,7 +35,11 @@ fn run(role: Role, allowed_rsv: u8, max_frame: usize, chunks: &[&[u8]]) -> Run {
     let mut frames = Vec::new();
     let mut fed = 0usize;
     let check = |f: Frame, frames: &mut Vec<RefFrame>| {
-        assert!(f.payload.len() <= max_frame, "frame of {} > max_frame_size {max_frame}", f.payload.len());
+        assert!(
+            f.payload.len() <= max_frame,
+            "frame of {} > max_frame_size {max_frame}",
+            f.payload.len()
+        );
         assert_eq!(f.rsv & !allowed_rsv, 0);
         if f.opcode.is_control() {
             assert!(f.fin && f.payload.len() <= 125);
@@ -55,8 +59,13 @@ fn run(role: Role, allowed_rsv: u8, max_frame: usize, chunks: &[&[u8]]) -> Run {
                 Ok(Some(f)) => check(f, &mut frames),
                 Ok(None) => break,
                 Err(e) => {
-                    let code = e.close_code().unwrap_or_else(|| panic!("error without close code: {e:?}"));
-                    return Run { frames, error: Some(code.0) };
+                    let code = e
+                        .close_code()
+                        .unwrap_or_else(|| panic!("error without close code: {e:?}"));
+                    return Run {
+                        frames,
+                        error: Some(code.0),
+                    };
                 }
             }
             // The buffer grows with what was fed plus what one frame needs.
@@ -76,21 +85,31 @@ fn run(role: Role, allowed_rsv: u8, max_frame: usize, chunks: &[&[u8]]) -> Run {
         Err(Error::UnexpectedEof(_)) => assert!(had_rest),
         Err(e) => panic!("EOF inside a frame gave {e:?}, not Error::UnexpectedEof"),
     }
-    Run { frames, error: None }
+    Run {
+        frames,
+        error: None,
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
     let [flags, max_frame, _, seed, wire @ ..] = data else {
         return;
     };
-    let role = if flags & 1 == 0 { Role::Server } else { Role::Client };
+    let role = if flags & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let allowed_rsv = (flags >> 1) & 7;
     let max_frame = limit(*max_frame, 16 << 20);
     let (want_frames, want_end) =
         ws_reference_frames(wire, role == Role::Server, allowed_rsv, max_frame as u64);
     for chunks in [vec![wire], reads(*seed, wire)] {
         let got = run(role, allowed_rsv, max_frame, &chunks);
-        assert_eq!(got.frames, want_frames, "frames differ from the §5.2 reference");
+        assert_eq!(
+            got.frames, want_frames,
+            "frames differ from the §5.2 reference"
+        );
         match (&got.error, &want_end) {
             (Some(code), RefEnd::Error(codes)) => assert!(
                 codes.contains(code),

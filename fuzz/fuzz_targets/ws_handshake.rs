@@ -48,7 +48,11 @@ fn check_error(e: &HandshakeError) {
         "I/O error from bytes alone: {e:?}"
     );
     let resp = e.to_response();
-    assert!(resp.status().is_client_error(), "{e:?} answered with {}", resp.status());
+    assert!(
+        resp.status().is_client_error(),
+        "{e:?} answered with {}",
+        resp.status()
+    );
     let _ = e.to_string();
 }
 
@@ -90,13 +94,17 @@ fn request(head: &[u8]) {
         Err(e) => return check_error(&e),
     };
     assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
-    let key = req.headers()[header::SEC_WEBSOCKET_KEY].to_str().expect("an accepted key is base64").trim();
+    let key = req.headers()[header::SEC_WEBSOCKET_KEY]
+        .to_str()
+        .expect("an accepted key is base64")
+        .trim();
     let accept = resp.headers()[header::SEC_WEBSOCKET_ACCEPT].clone();
     assert_eq!(accept.as_bytes(), accept_key(key.as_bytes()).as_bytes());
 
     // Round trip 1: the accepted request written out and parsed again.
     if req.uri().path_and_query().is_some() || req.uri().authority().is_none() {
-        let again = parse_request_head(&request_head(&req)).expect("our own head of an accepted request");
+        let again =
+            parse_request_head(&request_head(&req)).expect("our own head of an accepted request");
         assert_eq!(again.method(), req.method());
         assert_eq!(again.version(), req.version());
         assert_eq!(again.headers(), req.headers());
@@ -104,24 +112,34 @@ fn request(head: &[u8]) {
             again.uri().path_and_query().map(|p| p.as_str()),
             req.uri().path_and_query().map(|p| p.as_str())
         );
-        let resp2 = server_response_with(&again, &options()).expect("the same request accepted again");
+        let resp2 =
+            server_response_with(&again, &options()).expect("the same request accepted again");
         assert_eq!(resp2.headers(), resp.headers());
     }
 
     // Round trip 2: our request builder for the same Host and target.
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
     let target = req.uri().path_and_query().map(|p| p.as_str());
     if let (Some(host), Some(target)) = (host, target) {
         if host.parse::<http::uri::Authority>().is_ok() && target.starts_with('/') {
             let uri = format!("ws://{host}{target}");
-            let (mut built, _) = client_request(&uri).unwrap_or_else(|e| panic!("client_request({uri:?}) refused: {e}"));
+            let (mut built, _) = client_request(&uri)
+                .unwrap_or_else(|e| panic!("client_request({uri:?}) refused: {e}"));
             let h = built.headers_mut();
-            h.insert(header::SEC_WEBSOCKET_KEY, req.headers()[header::SEC_WEBSOCKET_KEY].clone());
+            h.insert(
+                header::SEC_WEBSOCKET_KEY,
+                req.headers()[header::SEC_WEBSOCKET_KEY].clone(),
+            );
             for p in req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL) {
                 h.append(header::SEC_WEBSOCKET_PROTOCOL, p.clone());
             }
-            let parsed = parse_request_head(&request_head(&built)).expect("our builder's head parses");
-            let resp3 = server_response_with(&parsed, &options()).expect("our builder's request is accepted");
+            let parsed =
+                parse_request_head(&request_head(&built)).expect("our builder's head parses");
+            let resp3 = server_response_with(&parsed, &options())
+                .expect("our builder's request is accepted");
             assert_eq!(resp3.headers()[header::SEC_WEBSOCKET_ACCEPT], accept);
         }
     }
@@ -151,14 +169,19 @@ fn response(head: &[u8]) {
     match validate_response(&resp, KEY, &OFFERED) {
         Ok(p) => {
             assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
-            let accept = resp.headers()[header::SEC_WEBSOCKET_ACCEPT].as_bytes().trim_ascii();
+            let accept = resp.headers()[header::SEC_WEBSOCKET_ACCEPT]
+                .as_bytes()
+                .trim_ascii();
             assert_eq!(accept, accept_key(KEY.as_bytes()).as_bytes());
             if let Some(p) = p {
                 assert!(OFFERED.contains(&p.as_str()), "chose {p:?}");
             }
         }
         Err(e) => {
-            assert!(!matches!(e, HandshakeError::Io(_) | HandshakeError::Eof { .. }), "{e:?}");
+            assert!(
+                !matches!(e, HandshakeError::Io(_) | HandshakeError::Eof { .. }),
+                "{e:?}"
+            );
             let _ = e.to_string();
         }
     }
@@ -178,30 +201,51 @@ fn accept_async(input: &[u8], seed: u8, max: usize, head_end: Option<usize>) {
     let (result, written) = RT.with(|rt| {
         rt.block_on(async {
             let mut peer = Peer::new(reads(seed, input), 64);
-            let result = accept_with_options(&mut peer, &opts).await.map(|(_, req)| req);
+            let result = accept_with_options(&mut peer, &opts)
+                .await
+                .map(|(_, req)| req);
             (result, std::mem::take(&mut peer.written))
         })
     });
     match head_end {
         Some(n) if n <= max => {
-            let sync = parse_request_head(&input[..n]).and_then(|r| server_response_with(&r, &opts).map(|_| r));
+            let sync = parse_request_head(&input[..n])
+                .and_then(|r| server_response_with(&r, &opts).map(|_| r));
             match (&result, &sync) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a.method(), b.method());
                     assert_eq!(a.uri(), b.uri());
                     assert_eq!(a.headers(), b.headers());
-                    assert!(written.starts_with(b"HTTP/1.1 101 "), "wrote {:?}", String::from_utf8_lossy(&written));
+                    assert!(
+                        written.starts_with(b"HTTP/1.1 101 "),
+                        "wrote {:?}",
+                        String::from_utf8_lossy(&written)
+                    );
                 }
                 (Err(a), Err(b)) => {
-                    assert_eq!(std::mem::discriminant(a), std::mem::discriminant(b), "async {a:?} vs sync {b:?}");
-                    assert!(written.starts_with(b"HTTP/1.1 4"), "refused with {:?}", String::from_utf8_lossy(&written));
+                    assert_eq!(
+                        std::mem::discriminant(a),
+                        std::mem::discriminant(b),
+                        "async {a:?} vs sync {b:?}"
+                    );
+                    assert!(
+                        written.starts_with(b"HTTP/1.1 4"),
+                        "refused with {:?}",
+                        String::from_utf8_lossy(&written)
+                    );
                 }
                 (a, b) => panic!("async accept {a:?}, sync functions {b:?}"),
             }
         }
-        Some(_) => assert!(matches!(result, Err(HandshakeError::HeadTooLarge { .. })), "{result:?}"),
+        Some(_) => assert!(
+            matches!(result, Err(HandshakeError::HeadTooLarge { .. })),
+            "{result:?}"
+        ),
         None if input.len() >= max => {
-            assert!(matches!(result, Err(HandshakeError::HeadTooLarge { .. })), "{result:?}")
+            assert!(
+                matches!(result, Err(HandshakeError::HeadTooLarge { .. })),
+                "{result:?}"
+            )
         }
         None => assert!(
             matches!(result, Err(HandshakeError::Eof { received }) if received == input.len()),
@@ -215,7 +259,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // HeadScanner against a naive search, fed read by read.
-    let naive = input.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let naive = input
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
     let mut scanner = HeadScanner::default();
     let (mut seen, mut calls, mut found) = (0usize, 0usize, None);
     for chunk in reads(*seed, input) {
@@ -227,7 +274,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert_eq!(found, naive, "HeadScanner disagrees with a naive search");
-    assert!(scanner.examined() <= seen + 3 * calls, "examined {} of {seen} bytes in {calls} calls", scanner.examined());
+    assert!(
+        scanner.examined() <= seen + 3 * calls,
+        "examined {} of {seen} bytes in {calls} calls",
+        scanner.examined()
+    );
 
     let head = match naive {
         Some(n) => &input[..n],

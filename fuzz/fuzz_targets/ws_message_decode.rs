@@ -66,12 +66,15 @@ fn run(role: Role, cfg: &WebSocketConfig, chunks: &[&[u8]]) -> (Vec<RefMessage>,
                 Ok(Some(m)) => out.push(convert(m, max_message)),
                 Ok(None) => break,
                 Err(e) => {
-                    let code = e.close_code().unwrap_or_else(|| panic!("error without close code: {e:?}"));
+                    let code = e
+                        .close_code()
+                        .unwrap_or_else(|| panic!("error without close code: {e:?}"));
                     return (out, Some(code.0));
                 }
             }
             assert!(
-                buf.capacity() <= 2 * (fed + max_frame.min(max_message.max(125)) + MAX_HEADER_LEN) + 64,
+                buf.capacity()
+                    <= 2 * (fed + max_frame.min(max_message.max(125)) + MAX_HEADER_LEN) + 64,
                 "capacity {} after {} bytes fed",
                 buf.capacity(),
                 fed
@@ -97,7 +100,11 @@ fuzz_target!(|data: &[u8]| {
     let [flags, max_frame, max_message, seed, wire @ ..] = data else {
         return;
     };
-    let role = if flags & 1 == 0 { Role::Server } else { Role::Client };
+    let role = if flags & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let cfg = WebSocketConfig::default()
         .max_frame_size(limit(*max_frame, 16 << 20))
         .max_message_size(limit(*max_message, 64 << 20));

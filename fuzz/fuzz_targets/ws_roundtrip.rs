@@ -83,7 +83,10 @@ fn opcode_and_payload(m: &Message) -> (u8, Bytes) {
         Message::Ping(_) => 0x9,
         Message::Pong(_) => 0xA,
     };
-    let payload = m.clone().into_payload().expect("arbitrary messages are encodable");
+    let payload = m
+        .clone()
+        .into_payload()
+        .expect("arbitrary messages are encodable");
     (op, payload)
 }
 
@@ -93,7 +96,10 @@ fn decode_all(role: Role, wire: &[u8], splits: &[u8]) -> Vec<Message> {
     let mut got = Vec::new();
     for chunk in reads_by_sizes(splits, wire) {
         buf.extend_from_slice(chunk);
-        while let Some(m) = codec.decode(&mut buf).unwrap_or_else(|e| panic!("decoding valid frames failed: {e}")) {
+        while let Some(m) = codec
+            .decode(&mut buf)
+            .unwrap_or_else(|e| panic!("decoding valid frames failed: {e}"))
+        {
             got.push(m);
         }
     }
@@ -105,16 +111,26 @@ fn decode_all(role: Role, wire: &[u8], splits: &[u8]) -> Vec<Message> {
 fn check_refusals(input: &Input) {
     let code = CloseCode(input.raw_close_code);
     let reason = Utf8Bytes::from(input.raw_close_reason.clone());
-    let close = Message::Close(Some(CloseFrame { code, reason: reason.clone() }));
+    let close = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.clone(),
+    }));
     let must_refuse = !code.is_valid_on_wire() || reason.len() > 123;
     match close.into_frames(None) {
-        Ok(_) => assert!(!must_refuse, "close {code} with {}-byte reason accepted", reason.len()),
+        Ok(_) => assert!(
+            !must_refuse,
+            "close {code} with {}-byte reason accepted",
+            reason.len()
+        ),
         Err(Error::InvalidCloseCode { code: c }) => {
             assert!(!code.is_valid_on_wire());
             assert_eq!(c, code.0)
         }
         Err(Error::CloseReasonTooLong { len }) => {
-            assert!(code.is_valid_on_wire(), "invalid code {code} not reported first");
+            assert!(
+                code.is_valid_on_wire(),
+                "invalid code {code} not reported first"
+            );
             assert_eq!(len, reason.len());
             assert!(len > 123)
         }
@@ -144,7 +160,11 @@ fuzz_target!(|input: Input| {
     for p in &input.plan {
         let mut key_i = 0;
         let mut next_key = || {
-            let k = p.keys.get(key_i % p.keys.len().max(1)).copied().unwrap_or([0; 4]);
+            let k = p
+                .keys
+                .get(key_i % p.keys.len().max(1))
+                .copied()
+                .unwrap_or([0; 4]);
             key_i += 1;
             input.sender_is_client.then_some(k)
         };
@@ -166,7 +186,13 @@ fuzz_target!(|input: Input| {
         let mut injects = p.inject.iter().filter(|m| m.is_control());
         for (i, frag) in frags.iter().enumerate() {
             let last = i + 1 == frags.len();
-            put_frame(&mut wire, last, if i == 0 { op } else { 0x0 }, frag, next_key());
+            put_frame(
+                &mut wire,
+                last,
+                if i == 0 { op } else { 0x0 },
+                frag,
+                next_key(),
+            );
             if last {
                 break;
             }
@@ -178,7 +204,11 @@ fuzz_target!(|input: Input| {
         }
         expected.push(p.msg.clone());
     }
-    assert_eq!(decode_all(receiver, &wire, &input.splits), expected, "hand-written frames");
+    assert_eq!(
+        decode_all(receiver, &wire, &input.splits),
+        expected,
+        "hand-written frames"
+    );
 
     // 2. pushcodec's own encoder, with auto-fragmentation.
     let cfg = WebSocketConfig::default().auto_fragment_size(input.auto_fragment.map(usize::from));
@@ -186,7 +216,12 @@ fuzz_target!(|input: Input| {
     let mut wire = BytesMut::new();
     let msgs: Vec<Message> = input.plan.iter().map(|p| p.msg.clone()).collect();
     for m in &msgs {
-        enc.encode(m.clone(), &mut wire).expect("arbitrary messages are encodable");
+        enc.encode(m.clone(), &mut wire)
+            .expect("arbitrary messages are encodable");
     }
-    assert_eq!(decode_all(receiver, &wire, &input.splits), msgs, "MessageCodec encoder");
+    assert_eq!(
+        decode_all(receiver, &wire, &input.splits),
+        msgs,
+        "MessageCodec encoder"
+    );
 });

@@ -34,7 +34,9 @@ fn to_ref(m: &Message) -> RefMessage {
         Message::Binary(b) => RefMessage::Binary(b.to_vec()),
         Message::Ping(b) => RefMessage::Ping(b.to_vec()),
         Message::Pong(b) => RefMessage::Pong(b.to_vec()),
-        Message::Close(c) => RefMessage::Close(c.as_ref().map(|c| (c.code.0, c.reason.to_string()))),
+        Message::Close(c) => {
+            RefMessage::Close(c.as_ref().map(|c| (c.code.0, c.reason.to_string())))
+        }
     }
 }
 
@@ -50,7 +52,11 @@ fuzz_target!(|data: &[u8]| {
     let [flags, max_frame, max_message, seed, write_limit, wire @ ..] = data else {
         return;
     };
-    let role = if flags & 1 == 0 { Role::Server } else { Role::Client };
+    let role = if flags & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let cfg = WebSocketConfig::default()
         .max_frame_size(limit(*max_frame, 16 << 20))
         .max_message_size(limit(*max_message, 64 << 20))
@@ -87,13 +93,21 @@ fuzz_target!(|data: &[u8]| {
     match close_at {
         Some(k) => {
             assert_eq!(got_ref, want[..=k], "messages up to the peer's Close");
-            assert!(end.is_none(), "stream ended with {end:?} after the peer's Close");
+            assert!(
+                end.is_none(),
+                "stream ended with {end:?} after the peer's Close"
+            );
         }
         None => {
             assert_eq!(got_ref, want, "messages differ from the reference");
-            let e = end.as_ref().unwrap_or_else(|| panic!("stream ended without Close and without an error; reference: {want_end:?}"));
+            let e = end.as_ref().unwrap_or_else(|| {
+                panic!("stream ended without Close and without an error; reference: {want_end:?}")
+            });
             match (&want_end, e.close_code()) {
-                (RefEnd::Error(codes), Some(c)) => assert!(codes.contains(&c.0), "close code {c}, the reference allows {codes:?}"),
+                (RefEnd::Error(codes), Some(c)) => assert!(
+                    codes.contains(&c.0),
+                    "close code {c}, the reference allows {codes:?}"
+                ),
                 (RefEnd::Clean | RefEnd::Incomplete, None) => {
                     assert!(matches!(e, Error::UnexpectedEof(_)), "ended with {e:?}")
                 }
@@ -114,11 +128,16 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(buf.is_empty(), "we wrote a truncated frame");
-    let pings: Vec<&Message> = got.iter().filter(|m| matches!(m, Message::Ping(_))).collect();
+    let pings: Vec<&Message> = got
+        .iter()
+        .filter(|m| matches!(m, Message::Ping(_)))
+        .collect();
     for m in &sent {
         match m {
             Message::Pong(p) => assert!(
-                pings.iter().any(|q| matches!(q, Message::Ping(x) if x == p)),
+                pings
+                    .iter()
+                    .any(|q| matches!(q, Message::Ping(x) if x == p)),
                 "unsolicited pong {p:x?}"
             ),
             Message::Close(_) => {}
@@ -130,8 +149,14 @@ fuzz_target!(|data: &[u8]| {
         _ => None,
     });
     if let Some(code) = end.as_ref().and_then(Error::close_code) {
-        let c = our_close.clone().unwrap_or_else(|| panic!("failed with {code} but sent no Close"));
-        assert_eq!(c.map(|c| c.code), Some(code), "our Close has the wrong code");
+        let c = our_close
+            .clone()
+            .unwrap_or_else(|| panic!("failed with {code} but sent no Close"));
+        assert_eq!(
+            c.map(|c| c.code),
+            Some(code),
+            "our Close has the wrong code"
+        );
     }
     if close_at.is_some() {
         assert!(our_close.is_some(), "the peer's Close was not echoed");

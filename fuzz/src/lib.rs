@@ -72,7 +72,10 @@ impl tokio::io::AsyncWrite for Peer {
         self.written.extend_from_slice(&buf[..n]);
         std::task::Poll::Ready(Ok(n))
     }
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
     fn poll_shutdown(
@@ -216,7 +219,9 @@ pub fn whatwg_utf8_decode(input: &[u8]) -> String {
         if bytes_seen != bytes_needed {
             continue;
         }
-        out.push(char::from_u32(code_point).expect("the boundaries exclude surrogates and > U+10FFFF"));
+        out.push(
+            char::from_u32(code_point).expect("the boundaries exclude surrogates and > U+10FFFF"),
+        );
         code_point = 0;
         bytes_needed = 0;
         bytes_seen = 0;
@@ -508,7 +513,14 @@ fn ref_header(
         let k = &rest[2 + len_bytes..2 + len_bytes + 4];
         [k[0], k[1], k[2], k[3]]
     });
-    Ok(RefHeader { fin, rsv, opcode, len, key, header_len })
+    Ok(RefHeader {
+        fin,
+        rsv,
+        opcode,
+        len,
+        key,
+        header_len,
+    })
 }
 
 /// The unmasked payload of a frame whose header is `h`, if all of it is in
@@ -541,7 +553,13 @@ pub fn ws_reference_frames(
     let mut pos = 0usize;
     loop {
         let rest = &input[pos..];
-        let h = match ref_header(rest, server_role, allowed_rsv, max_frame_size, |_, _| vec![]) {
+        let h = match ref_header(
+            rest,
+            server_role,
+            allowed_rsv,
+            max_frame_size,
+            |_, _| vec![],
+        ) {
             Ok(h) => h,
             Err(end) => return (frames, end),
         };
@@ -549,7 +567,12 @@ pub fn ws_reference_frames(
             return (frames, RefEnd::Incomplete);
         };
         pos += h.header_len + payload.len();
-        frames.push(RefFrame { fin: h.fin, rsv: h.rsv, opcode: h.opcode, payload });
+        frames.push(RefFrame {
+            fin: h.fin,
+            rsv: h.rsv,
+            opcode: h.opcode,
+            payload,
+        });
     }
 }
 
@@ -692,10 +715,16 @@ mod tests {
     fn whatwg_utf8_decode_matches_the_standard_examples() {
         // Encoding Standard examples of maximal-subpart replacement.
         assert_eq!(whatwg_utf8_decode(b"\xEF\xBB\xBFa"), "a");
-        assert_eq!(whatwg_utf8_decode(b"\xEF\xBB\xBF\xEF\xBB\xBFa"), "\u{FEFF}a");
+        assert_eq!(
+            whatwg_utf8_decode(b"\xEF\xBB\xBF\xEF\xBB\xBFa"),
+            "\u{FEFF}a"
+        );
         assert_eq!(whatwg_utf8_decode(b"\xF0\x9F\x92"), "\u{FFFD}");
         assert_eq!(whatwg_utf8_decode(b"\xF0\x9F\x92a"), "\u{FFFD}a");
-        assert_eq!(whatwg_utf8_decode(b"\xED\xA0\x80"), "\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(
+            whatwg_utf8_decode(b"\xED\xA0\x80"),
+            "\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
         assert_eq!(whatwg_utf8_decode(b"\xC0\xAF"), "\u{FFFD}\u{FFFD}");
         assert_eq!(whatwg_utf8_decode("é€😀".as_bytes()), "é€😀");
         assert_eq!(whatwg_utf8_decode(b"\xE2\x82\n"), "\u{FFFD}\n");
@@ -712,13 +741,19 @@ mod tests {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                let pick = [0x41, 0x80, 0xBF, 0xC2, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xFF, 0x9F, 0xA0];
+                let pick = [
+                    0x41, 0x80, 0xBF, 0xC2, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xFF, 0x9F, 0xA0,
+                ];
                 v.push(pick[(state % pick.len() as u64) as usize]);
             }
             if v.starts_with(b"\xEF\xBB\xBF") {
                 continue;
             }
-            assert_eq!(whatwg_utf8_decode(&v), String::from_utf8_lossy(&v), "{v:x?}");
+            assert_eq!(
+                whatwg_utf8_decode(&v),
+                String::from_utf8_lossy(&v),
+                "{v:x?}"
+            );
         }
     }
 
@@ -738,7 +773,10 @@ mod tests {
     /// the reference itself is checked against hand-worked expectations.
     #[test]
     fn reference_passes_the_sse_conformance_vectors() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/vectors/sse/parsing.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../conformance/vectors/sse/parsing.json"
+        );
         let Ok(text) = std::fs::read_to_string(path) else {
             panic!("missing {path}");
         };
@@ -770,7 +808,9 @@ mod tests {
                 items
                     .into_iter()
                     .map(|i| match i {
-                        RefItem::Retry(d) => RefItem::Retry(retry_millis_saturating(&d).to_string()),
+                        RefItem::Retry(d) => {
+                            RefItem::Retry(retry_millis_saturating(&d).to_string())
+                        }
                         other => other,
                     })
                     .collect()
@@ -802,7 +842,9 @@ mod tests {
                 let server = v["role"].as_str() == Some("server");
                 let max_frame = v["max_frame_size"].as_u64().unwrap_or(16 << 20);
                 let max_message = v["max_message_size"].as_u64().unwrap_or(64 << 20);
-                let want_error = v["expect"].get("error").map(|e| e["close_code"].as_u64().unwrap() as u16);
+                let want_error = v["expect"]
+                    .get("error")
+                    .map(|e| e["close_code"].as_u64().unwrap() as u16);
                 let want_items = v["expect"]["items"].as_array().cloned().unwrap_or_default();
                 let end = if kind == "frames" {
                     let (frames, end) = ws_reference_frames(&input, server, 0, max_frame);
@@ -843,12 +885,19 @@ mod tests {
                 };
                 match (want_error, &end) {
                     (Some(code), RefEnd::Error(codes)) => {
-                        assert!(codes.contains(&code), "vector {}: {codes:?} vs {code}", v["name"])
+                        assert!(
+                            codes.contains(&code),
+                            "vector {}: {codes:?} vs {code}",
+                            v["name"]
+                        )
                     }
                     // A vector whose input stops inside a frame expects the
                     // decoder's EOF error, which has no close code.
                     (None, RefEnd::Clean | RefEnd::Incomplete) => {}
-                    (w, e) => panic!("vector {}: expected {w:?}, reference ended {e:?}", v["name"]),
+                    (w, e) => panic!(
+                        "vector {}: expected {w:?}, reference ended {e:?}",
+                        v["name"]
+                    ),
                 }
                 checked += 1;
             }
@@ -878,7 +927,10 @@ mod tests {
                 } else if let Some(k) = o.get("mask") {
                     let key = vector_bytes(k);
                     let data = vector_bytes(&o["data"]);
-                    data.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect()
+                    data.iter()
+                        .enumerate()
+                        .map(|(i, b)| b ^ key[i % 4])
+                        .collect()
                 } else {
                     panic!("unknown segment {o:?}")
                 }
