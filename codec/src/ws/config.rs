@@ -20,7 +20,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// | `max_message_size` | 64 MiB | largest accepted message (sum of its fragments), checked as fragments arrive |
 /// | `write_buffer_size` | 128 KiB | `poll_ready` waits (flushes) while this many bytes are queued: the backpressure bound |
 /// | `auto_fragment_size` | `None` | split outgoing data messages into frames of at most this payload size |
-/// | `close_timeout` | 5 s | how long to wait for the peer's Close after ours |
+/// | `close_timeout` | 5 s | bound on the closing handshake, from the moment a Close is queued or received (or the connection is failed): writing what is queued, our Close, and waiting for the peer's |
 /// | `utf8_fail_fast` | `false` | also validate text inside a frame while it arrives (not only per fragment) |
 ///
 /// ```
@@ -102,7 +102,12 @@ impl WebSocketConfig {
         self
     }
 
-    /// Sets how long to wait for the peer's Close (default 5 s).
+    /// Sets the bound on the closing handshake (default 5 s): counted from
+    /// when our Close is queued, the peer's arrives or the connection is
+    /// failed, it covers writing what is still queued (a peer that stops
+    /// reading cannot stall `close()`), our Close or echo, and waiting for
+    /// the peer's Close. When it passes the connection is given up
+    /// ([`Error::CloseTimeout`](super::Error::CloseTimeout)).
     ///
     /// ```
     /// use std::time::Duration;

@@ -8,10 +8,19 @@
 //!   can write, as RFC 6455 §5.5.3 allows). Pings are still handed out.
 //! * **Closing handshake** (RFC 6455 §5.5.1, §7): a received Close is
 //!   handed out, echoed (same code, or empty), and the transport is shut
-//!   down; the next `next()` returns `None`. After *we* send Close (via
-//!   `send(Message::Close(..))` or `close()`), reading goes on until the
-//!   peer's Close arrives or `close_timeout` passes
-//!   ([`Error::CloseTimeout`]).
+//!   down; the next `next()` returns `None` (also if the peer hung up right
+//!   after its Close, which a server may do, §7.1.1: a broken pipe or reset
+//!   while echoing is a clean end). After *we* send Close (via
+//!   `send(Message::Close(..))` or `close()`), everything accepted before it
+//!   is sent first (the Close never overtakes a message), then reading goes
+//!   on until the peer's Close arrives.
+//! * **Close timeout**: `close_timeout` bounds the whole closing handshake,
+//!   counted from when a Close is queued or received or the connection is
+//!   failed: writing what is queued (a peer that stops reading cannot stall
+//!   us), the Close, and waiting for the peer's. When it passes, what is
+//!   still queued is dropped, the transport is shut down and
+//!   [`Error::CloseTimeout`] is returned (`next()` just ends if the peer's
+//!   Close was already handed out).
 //! * **Failing the connection** (§7.1.7): on a protocol error the matching
 //!   close code ([`Error::close_code`]: 1002, 1007, 1009) is sent with a
 //!   short reason and our side of the transport is shut down; input is then
@@ -35,8 +44,19 @@
 //! then `flush` to send them in one write. A server's data frame payload of
 //! [`LARGE_PAYLOAD`] bytes or more is not copied: its header goes into the
 //! buffer and the payload `Bytes` is written after it with one vectored
-//! write. (A client must mask, which needs a copy, so its payloads are
+//! write (if the transport has no vectored writes, `is_write_vectored`, the
+//! payload is copied so the header does not go out alone). (A client must mask, which needs a copy, so its payloads are
 //! masked into the buffer; use `auto_fragment_size` to bound that copy.)
+//!
+//! ## Timer: needs tokio's time driver
+//! The close timeout uses a tokio timer, created when the stream is built
+//! inside a tokio runtime (or, if built outside one, at its first poll inside
+//! one). A runtime without the time driver (`Builder` without `enable_time`;
+//! `#[tokio::main]` and `#[tokio::test]` enable it) makes that creation panic,
+//! at construction or first poll, never later because of what the peer sends.
+//! Polled outside any tokio runtime (e.g. with a plain executor over an
+//! in-memory transport), the stream works but does not enforce
+//! `close_timeout`.
 //!
 //! ## Split
 //! [`WebSocketStream::split`] gives a reader ([`WebSocketReader`]: `Stream`)
@@ -48,17 +68,18 @@
 //! peer's Close (or the timeout); without a reader (unsplit or reader
 //! dropped), `close()` reads itself and discards incoming data messages.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::close::{CloseCode, CloseFrame};
@@ -79,6 +100,9 @@ const READ_CHUNK: usize = 8 << 10;
 
 /// Largest single read.
 const MAX_READ: usize = 64 << 10;
+
+/// Deadline of the close timer while it is not armed (tokio clamps it).
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
 
 const READER: usize = 0;
 const WRITER: usize = 1;
@@ -127,8 +151,9 @@ struct Core<S> {
     wbuf: BytesMut,
     /// Payload written after `wbuf` (its header is the tail of `wbuf`).
     large: Option<Bytes>,
-    /// Frames of the message being sent that are not in `wbuf` yet.
-    outgoing: Option<Fragments>,
+    /// Messages accepted by `start_send` whose frames are not all in `wbuf`
+    /// yet, oldest first (more than one only if `poll_ready` was skipped).
+    outgoing: VecDeque<Fragments>,
     pending_pong: Option<Bytes>,
     /// A Close to send (echo, error close, or ours).
     pending_close: Option<Option<CloseFrame>>,
@@ -138,7 +163,17 @@ struct Core<S> {
     read_done: bool,
     /// Error to hand out once the close frame for it is written.
     failing: Option<Error>,
-    close_deadline: Option<Pin<Box<Sleep>>>,
+    /// When the closing handshake must be over: set when a Close is queued
+    /// (ours), received (the peer's) or the connection is failed, not when
+    /// the Close is written, so a peer that stops reading cannot stall it.
+    close_deadline: Option<Instant>,
+    /// Wakes us at `close_deadline`. Created eagerly by `ensure_timer` (at
+    /// construction or the first poll inside a tokio runtime), never on
+    /// demand from peer input: creating a `Sleep` panics on a runtime
+    /// without the time driver, which must show at setup, not when a peer
+    /// sends a Close. `None` outside any tokio runtime: then
+    /// `close_timeout` is not enforced.
+    close_timer: Option<Pin<Box<Sleep>>>,
     fanout: Arc<Fanout>,
     io_waker: Waker,
     reader_alive: bool,
@@ -156,14 +191,14 @@ macro_rules! ready {
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     fn new(io: S, role: Role, config: WebSocketConfig, rbuf: BytesMut) -> Self {
         let fanout = Arc::new(Fanout::default());
-        Core {
+        let mut core = Core {
             io,
             role,
             codec: MessageCodec::with_config(role, &config),
             rbuf,
             wbuf: BytesMut::with_capacity(READ_CHUNK),
             large: None,
-            outgoing: None,
+            outgoing: VecDeque::new(),
             pending_pong: None,
             pending_close: None,
             close_sent: false,
@@ -172,16 +207,68 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             read_done: false,
             failing: None,
             close_deadline: None,
+            close_timer: None,
             io_waker: Waker::from(fanout.clone()),
             fanout,
             config,
             reader_alive: false,
+        };
+        core.ensure_timer();
+        core
+    }
+
+    /// Creates the close timer if we are inside a tokio runtime and it does
+    /// not exist yet. Panics (tokio's "timers are disabled") if that runtime
+    /// has no time driver: called at construction and at the start of every
+    /// poll, before any input is looked at, so that never depends on what
+    /// the peer sends.
+    fn ensure_timer(&mut self) {
+        if self.close_timer.is_none() && tokio::runtime::Handle::try_current().is_ok() {
+            let at = self
+                .close_deadline
+                .unwrap_or_else(|| Instant::now() + FAR_FUTURE);
+            self.close_timer = Some(Box::pin(tokio::time::sleep_until(at)));
+        }
+    }
+
+    /// `BrokenPipe`, `ConnectionReset` or `NotConnected` once the peer's
+    /// Close was received: the peer hung up after closing (a server may,
+    /// RFC 6455 §7.1.1), so failing to echo or shut down is a clean end.
+    fn is_hang_up_after_close(&self, e: &Error) -> bool {
+        self.close_received
+            && matches!(e, Error::Io(e) if matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::NotConnected
+            ))
+    }
+
+    /// Gives up the connection (the close timeout passed while we could
+    /// not write or the peer did not answer): drops everything queued,
+    /// shuts the transport down if it completes at once, and ends both
+    /// directions.
+    fn abandon(&mut self) {
+        self.wbuf.clear();
+        self.large = None;
+        self.outgoing.clear();
+        self.pending_pong = None;
+        self.pending_close = None;
+        self.close_sent = true;
+        self.read_done = true;
+        if !self.shutdown_done {
+            self.shutdown_done = true;
+            let mut cx = Context::from_waker(&self.io_waker);
+            let _ = Pin::new(&mut self.io).poll_shutdown(&mut cx);
         }
     }
 
     fn encode_frame(&mut self, frame: Frame) -> Result<(), Error> {
         let fc = self.codec.frame_codec_mut();
-        if self.role == Role::Server && frame.payload.len() >= LARGE_PAYLOAD {
+        // Without vectored writes the header would go out in a tiny write
+        // of its own (one more syscall, or TLS record): copy instead.
+        if self.role == Role::Server
+            && frame.payload.len() >= LARGE_PAYLOAD
+            && self.io.is_write_vectored()
+        {
             let header = fc.outgoing_header(&frame)?;
             let mut h = [0u8; MAX_HEADER_LEN];
             let n = header.write(&mut h);
@@ -202,44 +289,64 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue;
             }
-            if let Some(close) = self.pending_close.take() {
-                if !self.close_sent {
-                    // Nothing may follow a Close: drop the rest of a message.
-                    self.outgoing = None;
-                    let payload = match close {
-                        Some(cf) => cf.encode()?,
-                        None => Bytes::new(),
-                    };
-                    self.encode_frame(Frame::new(true, super::OpCode::Close, payload))?;
-                    self.close_sent = true;
-                    self.arm_close_timer();
+            if self.pending_close.is_some() {
+                // Our Close goes after every message accepted before it
+                // (the Sink contract: close() sends what was accepted).
+                // When failing the connection or answering the peer's
+                // Close, the rest is dropped instead; nothing may follow a
+                // Close, and a Close may interrupt a fragmented message
+                // (control frames may be injected, RFC 6455 §5.4, §5.5.1).
+                if self.failing.is_some() || self.close_received {
+                    self.outgoing.clear();
                 }
-                continue;
+                if self.outgoing.is_empty() {
+                    let close = self.pending_close.take().flatten();
+                    if !self.close_sent {
+                        let payload = match close {
+                            Some(cf) => cf.encode()?,
+                            None => Bytes::new(),
+                        };
+                        self.encode_frame(Frame::new(true, super::OpCode::Close, payload))?;
+                        self.close_sent = true;
+                    }
+                    continue;
+                }
             }
             if self.wbuf.len() >= self.config.write_buffer_size {
                 break;
             }
-            match self.outgoing.as_mut().and_then(Iterator::next) {
+            let next = match self.outgoing.front_mut() {
+                Some(frames) => frames.next(),
+                None => break,
+            };
+            match next {
                 Some(frame) => self.encode_frame(frame)?,
                 None => {
-                    self.outgoing = None;
-                    break;
+                    self.outgoing.pop_front();
                 }
             }
         }
         Ok(())
     }
 
+    /// Starts the close timeout (once): called when a Close is queued or
+    /// received, or the connection is failed.
     fn arm_close_timer(&mut self) {
         if self.close_deadline.is_none() {
-            self.close_deadline = Some(Box::pin(tokio::time::sleep(self.config.close_timeout)));
+            let at = Instant::now()
+                .checked_add(self.config.close_timeout)
+                .unwrap_or_else(|| Instant::now() + FAR_FUTURE);
+            self.close_deadline = Some(at);
+            if let Some(t) = &mut self.close_timer {
+                t.as_mut().reset(at);
+            }
         }
     }
 
     fn nothing_to_write(&self) -> bool {
         self.wbuf.is_empty()
             && self.large.is_none()
-            && self.outgoing.is_none()
+            && self.outgoing.is_empty()
             && self.pending_pong.is_none()
             && self.pending_close.is_none()
     }
@@ -293,12 +400,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         Poll::Ready(Ok(()))
     }
 
+    /// Whether the close timeout (if armed) has passed; registers a wakeup
+    /// for it otherwise.
     fn poll_deadline(&mut self) -> bool {
+        if self.close_deadline.is_none() {
+            return false;
+        }
         let mut cx = Context::from_waker(&self.io_waker);
-        match &mut self.close_deadline {
-            Some(d) => d.as_mut().poll(&mut cx).is_ready(),
+        match &mut self.close_timer {
+            Some(t) => t.as_mut().poll(&mut cx).is_ready(),
             None => false,
         }
+    }
+
+    /// `Pending`, or `CloseTimeout` (giving the connection up) once the
+    /// close timeout has passed.
+    fn pending_or_timeout(&mut self) -> Poll<Result<(), Error>> {
+        if self.poll_deadline() {
+            self.abandon();
+            return Poll::Ready(Err(Error::CloseTimeout(self.config.close_timeout)));
+        }
+        Poll::Pending
     }
 
     fn fail(&mut self, e: Error) {
@@ -318,13 +440,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }));
             }
         }
-        self.outgoing = None;
+        self.outgoing.clear();
         self.arm_close_timer();
         self.failing = Some(e);
     }
 
     fn poll_next_msg(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         self.fanout.register(READER, cx.waker());
+        self.ensure_timer();
         loop {
             if self.failing.is_some() {
                 // Send the close frame for the error and shut our side down,
@@ -336,8 +459,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     Poll::Ready(_) => self.poll_drain(cx).is_ready(),
                     Poll::Pending => false,
                 };
-                if !done && !self.poll_deadline() {
-                    return Poll::Pending;
+                if !done {
+                    if !self.poll_deadline() {
+                        return Poll::Pending;
+                    }
+                    self.abandon();
                 }
                 self.read_done = true;
                 self.rbuf = BytesMut::new();
@@ -347,17 +473,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 return Poll::Ready(None);
             }
             if self.close_received {
-                // Echo (if needed) and shut down, bounded by the timeout.
+                // Echo (if needed) and shut down, bounded by the timeout
+                // (armed when the Close arrived, so also while a large
+                // frame ahead of the echo cannot be written).
                 let r = match self.poll_shutdown() {
+                    Poll::Ready(Err(e)) if self.is_hang_up_after_close(&e) => Ok(()),
                     Poll::Ready(r) => r,
-                    Poll::Pending if self.poll_deadline() => Ok(()),
+                    Poll::Pending if self.poll_deadline() => {
+                        self.abandon();
+                        Ok(())
+                    }
                     Poll::Pending => return Poll::Pending,
                 };
                 self.read_done = true;
                 return Poll::Ready(r.err().map(Err));
             }
-            // Push out pongs (and data the writer queued) without waiting.
-            if self.pending_pong.is_some() || !self.wbuf.is_empty() {
+            // Push out pongs, a queued Close (and data the writer queued)
+            // without waiting.
+            if self.pending_pong.is_some() || self.pending_close.is_some() || !self.wbuf.is_empty()
+            {
                 if let Poll::Ready(Err(e)) = self.poll_flush_all() {
                     self.read_done = true;
                     return Poll::Ready(Some(Err(e)));
@@ -372,6 +506,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                         }
                         Message::Close(cf) => {
                             self.close_received = true;
+                            self.arm_close_timer();
                             if !self.close_sent && self.pending_close.is_none() {
                                 self.pending_close = Some(cf.clone().map(|cf| CloseFrame {
                                     code: cf.code,
@@ -392,9 +527,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     continue;
                 }
             }
-            if self.close_sent && self.poll_deadline() {
-                self.read_done = true;
-                let _ = self.poll_shutdown();
+            if self.poll_deadline() {
+                // Our Close (queued or sent) got no answer in time.
+                self.abandon();
                 return Poll::Ready(Some(Err(Error::CloseTimeout(self.config.close_timeout))));
             }
             if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK {
@@ -422,23 +557,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 
-    /// Reads into the read buffer's free space. Safe code only: the free
-    /// space (at most [`MAX_READ`]) is zeroed and exposed as an initialized
-    /// slice, then cut back to what was read.
+    /// Reads into the read buffer's free space (at most [`MAX_READ`]
+    /// bytes). `poll_read_buf` hands the transport the uninitialized spare
+    /// capacity through `ReadBuf` (tokio-util's unsafe, not ours), so no
+    /// byte is zero-filled before a read.
     fn poll_read_some(&mut self) -> Poll<io::Result<usize>> {
-        let old_len = self.rbuf.len();
-        let room = (self.rbuf.capacity() - old_len).clamp(1, MAX_READ);
-        self.rbuf.resize(old_len + room, 0);
         let mut cx = Context::from_waker(&self.io_waker);
-        let mut rb = tokio::io::ReadBuf::new(&mut self.rbuf[old_len..]);
-        let r = Pin::new(&mut self.io).poll_read(&mut cx, &mut rb);
-        let n = rb.filled().len();
-        self.rbuf.truncate(old_len + n);
-        match r {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(n)),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        let mut room = (&mut self.rbuf).limit(MAX_READ);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), &mut cx, &mut room)
     }
 
     /// Reads and discards input until EOF or a read error. Yields (wakes
@@ -461,12 +587,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.fanout.register(WRITER, cx.waker());
+        self.ensure_timer();
         if self.close_sent || self.pending_close.is_some() || self.failing.is_some() {
             return Poll::Ready(Err(Error::AlreadyClosed));
         }
         loop {
             self.fill_wbuf()?;
-            if self.outgoing.is_none()
+            if self.outgoing.is_empty()
                 && self.large.is_none()
                 && self.wbuf.len() < self.config.write_buffer_size
             {
@@ -488,36 +615,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 cf.encode()?;
             }
             self.pending_close = Some(cf);
+            self.arm_close_timer();
             return Ok(());
         }
         let frames = msg.into_frames(self.config.auto_fragment_size)?;
-        if let Some(mut previous) = self.outgoing.take() {
-            // `poll_ready` was skipped: queue the previous message whole.
-            for f in previous.by_ref() {
-                self.codec.frame_codec_mut().encode(f, &mut self.wbuf)?;
-            }
-        }
-        self.outgoing = Some(frames);
+        // Queued, never encoded here: if `poll_ready` was skipped, a large
+        // payload may still be pending behind `wbuf`, and nothing may be
+        // appended to `wbuf` until it is written.
+        self.outgoing.push_back(frames);
         Ok(())
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.fanout.register(WRITER, cx.waker());
+        self.ensure_timer();
         self.poll_flush_all()
     }
 
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.fanout.register(WRITER, cx.waker());
+        self.ensure_timer();
         if !self.close_sent && self.pending_close.is_none() {
             self.pending_close = Some(Some(CloseFrame::new(CloseCode::NORMAL, "")));
+            self.arm_close_timer();
         }
-        ready!(self.poll_flush_all())?;
+        // Everything accepted, then our Close; bounded by close_timeout.
+        match self.poll_flush_all() {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) if self.is_hang_up_after_close(&e) => {
+                self.abandon();
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return self.pending_or_timeout(),
+        }
         while !self.close_received && !self.read_done {
             if self.reader_alive {
-                if self.poll_deadline() {
-                    ready!(self.poll_shutdown())?;
-                    return Poll::Ready(Err(Error::CloseTimeout(self.config.close_timeout)));
-                }
+                ready!(self.pending_or_timeout())?;
                 self.fanout.register(WRITER, cx.waker());
                 return Poll::Pending;
             }
@@ -530,12 +664,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 None => break,
             }
         }
-        self.poll_shutdown()
+        match self.poll_shutdown() {
+            Poll::Ready(Err(e)) if self.is_hang_up_after_close(&e) => {
+                self.abandon();
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => self.pending_or_timeout(),
+            r => r,
+        }
     }
 }
 
 /// A WebSocket connection; see the [module docs](self) for what it does by
 /// itself, cancel safety and backpressure.
+///
+/// # Panics
+/// Construction (or the first poll, if constructed outside a runtime)
+/// panics inside a tokio runtime that has no time driver
+/// (`enable_time`): the close timeout needs it. Build it inside
+/// `#[tokio::main]`, `#[tokio::test]` or a runtime with `enable_all()`.
+/// Nothing the peer sends can make it panic.
 ///
 /// ```no_run
 /// # async fn demo(tcp: tokio::net::TcpStream) -> Result<(), pushcodec::ws::Error> {
