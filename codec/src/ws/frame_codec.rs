@@ -240,10 +240,13 @@ impl FrameCodec {
             (Role::Client, true) => return Err(Error::MaskedFrame),
             _ => {}
         }
-        if h.payload_len > self.max_frame_size as u64 {
+        // Capped so that header + payload always fits a usize (on 32-bit
+        // targets a max_frame_size near usize::MAX would overflow it).
+        let max_frame = self.max_frame_size.min(usize::MAX - MAX_HEADER_LEN);
+        if h.payload_len > max_frame as u64 {
             return Err(Error::FrameTooBig {
                 len: h.payload_len,
-                max: self.max_frame_size,
+                max: max_frame,
             });
         }
         if let Some((already, max)) = budget {
@@ -275,7 +278,8 @@ impl FrameCodec {
                 }
             },
         };
-        // `check` bounded payload_len by max_frame_size (a usize).
+        // `check` bounded payload_len by max_frame_size and by
+        // usize::MAX - MAX_HEADER_LEN, so neither line below overflows.
         let payload_len = header.payload_len as usize;
         let total = header_len + payload_len;
         if src.len() < total {

@@ -221,7 +221,9 @@ impl Decoder for MessageCodec {
                     if text {
                         self.feed_utf8(&payload[seen..])?;
                     }
+                    let max = self.max_message_size;
                     let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
+                    grow_within(&mut p.buf, payload.len(), max);
                     p.buf.extend_from_slice(&payload);
                     if frame.fin {
                         let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
@@ -299,6 +301,22 @@ impl Encoder<Message> for MessageCodec {
         }
         Ok(())
     }
+}
+
+/// Makes room for `add` more bytes in a message being reassembled, growing
+/// by doubling but never past `max` (`max_message_size`; the size check has
+/// already bounded `buf.len() + add` by it), so a fragmented message never
+/// holds more than `max` bytes of capacity (`reserve` alone could double a
+/// buffer to nearly twice the limit).
+fn grow_within(buf: &mut BytesMut, add: usize, max: usize) {
+    let need = buf.len().saturating_add(add);
+    if need <= buf.capacity() {
+        return;
+    }
+    let target = buf.capacity().saturating_mul(2).min(max).max(need);
+    let mut grown = BytesMut::with_capacity(target);
+    grown.extend_from_slice(buf);
+    *buf = grown;
 }
 
 #[cfg(test)]
