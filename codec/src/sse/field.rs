@@ -42,7 +42,16 @@ pub(crate) struct FieldRanges {
 /// bytes gives the same result as splitting characters.
 #[inline]
 pub(crate) fn split_field(line: &[u8]) -> FieldRanges {
-    match memchr::memchr(b':', line) {
+    // Fast path for the fields an event stream is made of: `data:`, `id:`,
+    // `event:` at the start of the line end the name at a known ':' (the
+    // names hold no ':'), with no scan (bench `compare`, token events).
+    let known = match line.first() {
+        Some(b'd') if line.starts_with(b"data:") => Some(4),
+        Some(b'i') if line.starts_with(b"id:") => Some(2),
+        Some(b'e') if line.starts_with(b"event:") => Some(5),
+        _ => None,
+    };
+    match known.or_else(|| memchr::memchr(b':', line)) {
         None => FieldRanges {
             name: 0..line.len(),
             value: line.len()..line.len(),
