@@ -481,18 +481,60 @@ mod tests {
         );
     }
 
-    #[test]
-    fn masking_keys_differ_between_frames() {
+    /// `n` masking keys from a fresh client codec, as big-endian u32s.
+    fn client_keys(n: usize) -> Vec<u32> {
         let mut c = FrameCodec::client();
-        let keys: std::collections::HashSet<[u8; 4]> = (0..64)
+        (0..n)
             .map(|_| {
-                c.outgoing_header(&Frame::new(true, OpCode::Binary, ""))
+                let key = c
+                    .outgoing_header(&Frame::new(true, OpCode::Binary, ""))
                     .unwrap()
                     .mask
-                    .unwrap()
+                    .unwrap();
+                u32::from_be_bytes(key)
             })
-            .collect();
-        assert!(keys.len() > 60, "keys repeat: {}", keys.len());
+            .collect()
+    }
+
+    fn distinct(v: impl IntoIterator<Item = u32>) -> usize {
+        v.into_iter()
+            .collect::<std::collections::HashSet<u32>>()
+            .len()
+    }
+
+    #[test]
+    fn masking_keys_differ_between_frames() {
+        let keys = client_keys(64);
+        assert!(
+            distinct(keys.iter().copied()) > 60,
+            "keys repeat: {keys:x?}"
+        );
+    }
+
+    /// RFC 6455 §5.3 / §10.3: the key must be unpredictable. A generator
+    /// seeded with a constant gives two codecs the same sequence; a counter
+    /// (or any constant additive or xor step) makes the next key follow
+    /// from the last one. Either fails here (by chance: < 1e-6).
+    #[test]
+    fn masking_keys_are_independent_between_codecs_and_have_no_constant_step() {
+        let a = client_keys(64);
+        let b = client_keys(64);
+        let common = a.iter().filter(|k| b.contains(k)).count();
+        assert!(common <= 1, "two codecs share {common} of 64 keys: {a:x?}");
+        for keys in [&a, &b] {
+            for little_endian in [false, true] {
+                let k: Vec<u32> = keys
+                    .iter()
+                    .map(|&x| if little_endian { x.swap_bytes() } else { x })
+                    .collect();
+                let steps = distinct(k.windows(2).map(|w| w[1].wrapping_sub(w[0])));
+                let xors = distinct(k.windows(2).map(|w| w[1] ^ w[0]));
+                assert!(steps > 55 && xors > 55, "keys follow a pattern: {k:x?}");
+            }
+            // 2048 bits: a fair generator sets 1024 +- 22.6 (1 sigma).
+            let ones: u32 = keys.iter().map(|k| k.count_ones()).sum();
+            assert!((880..=1168).contains(&ones), "{ones} of 2048 bits set");
+        }
     }
 
     #[test]
