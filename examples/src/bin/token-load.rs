@@ -47,7 +47,7 @@ struct Args {
     /// Give up connecting after this many seconds.
     #[arg(long, default_value_t = 120)]
     connect_timeout_secs: u64,
-    /// Server process id, to read its RSS from /proc/<pid>/status.
+    /// Server process id, to read its RSS from `/proc/<pid>/status`.
     #[arg(long)]
     server_pid: Option<u32>,
 }
@@ -66,6 +66,17 @@ enum Phase {
     Connecting,
     Measuring,
     Stop,
+}
+
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`
+/// (assumes the usual 100 clock ticks per second).
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -262,6 +273,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let held_at_start = stats.connected.load(Relaxed) - stats.ended_early.load(Relaxed);
+    let server_pid = args.server_pid.map(|p| p.to_string());
+    let cpu0 = (server_pid.as_deref().and_then(cpu_secs), cpu_secs("self"));
     let _ = phase_tx.send(Phase::Measuring);
     let tm = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.duration_secs)).await;
@@ -269,6 +282,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = stats.tokens_in_window.load(Relaxed);
     let held_at_end = stats.connected.load(Relaxed) - stats.ended_early.load(Relaxed);
     let rss_after = args.server_pid.and_then(rss_kib);
+    let cpu1 = (server_pid.as_deref().and_then(cpu_secs), cpu_secs("self"));
+    let busy = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (b - a) / window * 100.0,
+        _ => f64::NAN,
+    };
+    let (server_cpu, client_cpu) = (busy(cpu0.0, cpu1.0), busy(cpu0.1, cpu1.1));
     let _ = phase_tx.send(Phase::Stop);
     let mut gaps = Vec::new();
     for t in tasks {
@@ -301,6 +320,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  inter-token gap: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms ({} gaps)",
         gaps.len()
     );
+    println!("  CPU during the window: server {server_cpu:.0} %, token-load {client_cpu:.0} % (of one core; 2 cores here)");
     println!(
         "  server RSS: before {} KiB, after {} KiB, {rss_per} per held stream",
         rss_before.map_or("?".into(), |v| v.to_string()),
@@ -314,6 +334,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "held_at_end": held_at_end, "connect_s": connect_s, "window_s": window,
             "tokens_per_s": tokens as f64 / window, "p50_ms": p50, "p99_ms": p99, "max_ms": max,
             "rss_before_kib": rss_before, "rss_after_kib": rss_after,
+            "server_cpu_pct": server_cpu, "client_cpu_pct": client_cpu,
         })
     );
     Ok(())
