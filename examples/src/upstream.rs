@@ -3,7 +3,7 @@
 //!
 //! The upstream answers with Server-Sent Events, `data: {json}` per chunk and
 //! a final `data: [DONE]`; they are parsed with pushcodec's own
-//! [`SseDecoder`](pushcodec::sse::SseDecoder). Each chunk's
+//! [`SseDecoder`]. Each chunk's
 //! `choices[0].delta.content` is one token. Dropping the [`TokenStream`] (Stop,
 //! or the client going away) drops the response body, which closes the
 //! upstream connection, so the upstream stops generating too.
