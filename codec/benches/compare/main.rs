@@ -459,7 +459,7 @@ fn sse_long_line(c: &mut Criterion, records: &mut Vec<Record>) {
             "512 KiB line {:.2} ms, 1 MiB line {:.2} ms (×{growth:.1} for ×2 input{})",
             d_half.as_secs_f64() * 1e3,
             d_one.as_secs_f64() * 1e3,
-            if growth > 3.0 { ": quadratic" } else { "" }
+            if growth > 3.5 { ": superlinear" } else { "" }
         );
         if est > BUDGET {
             let s = format!("not timed: {note}; 8 MiB ≈ {:.0} s", est.as_secs_f64());
