@@ -234,6 +234,32 @@ fn ws_benches(c: &mut Criterion, records: &mut Vec<Record>) {
         }
     }
 
+    // Steady-state allocations (second pass over the same wire).
+    for w in works
+        .iter()
+        .filter(|w| wanted(&format!("ws_steady_allocs_{}", w.name)))
+    {
+        let (stream, codec) = ws::pc_steady_allocs(w);
+        let note = format!(
+            "second pass: FramedRead<FrameCodec> {stream:.4} allocations per frame; \
+             MessageCodec on a buffer {codec:.4} per message"
+        );
+        eprintln!("steady state {}: {note}", w.name);
+        records.push(Record {
+            group: format!("ws_steady_allocs_{}", w.name),
+            id: "pushcodec-FramedRead-FrameCodec".into(),
+            kind: "ours",
+            level: "frames",
+            bytes: w.wire.len() as u64,
+            items: w.frames(),
+            allocs_per_item: stream,
+            checked: "-".into(),
+            skipped: None,
+            note: Some(note),
+            single_run_ns: None,
+        });
+    }
+
     // Write path: payload bytes copied by WebSocketStream (server role).
     for w in works
         .iter()

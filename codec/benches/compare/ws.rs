@@ -464,6 +464,43 @@ fn limit_read_copy(w: &WsWork, _check: bool) -> Summary {
     }
 }
 
+/// Allocations per frame in steady state: the wire is sent twice through
+/// one `FramedRead<_, FrameCodec>` (and one `MessageCodec` on a buffer);
+/// only the second pass is counted, after the read buffer reached its
+/// working size. Returns (FramedRead<FrameCodec>, MessageCodec on a buffer).
+pub fn pc_steady_allocs(w: &WsWork) -> (f64, f64) {
+    let mut twice = Vec::with_capacity(2 * w.wire.len());
+    twice.extend_from_slice(&w.wire);
+    twice.extend_from_slice(&w.wire);
+    let twice = Bytes::from(twice);
+    let n = w.frames();
+    let io = MemIo::reader(twice.clone(), READ);
+    let mut fr = FramedRead::with_capacity(io, pushcodec::ws::FrameCodec::server(), READ);
+    let stream = block(async {
+        let mut mark = 0;
+        for i in 0..2 * n {
+            if i == n {
+                mark = crate::common::allocs();
+            }
+            let f = fr.next().await.expect("frame").unwrap();
+            black_box(&f);
+        }
+        (crate::common::allocs() - mark) as f64 / n as f64
+    });
+    let mut buf = BytesMut::from(&twice[..]);
+    let mut c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Server);
+    let m = w.msgs.len();
+    let mut mark = 0;
+    for i in 0..2 * m {
+        if i == m {
+            mark = crate::common::allocs();
+        }
+        black_box(c.decode(&mut buf).unwrap().expect("message"));
+    }
+    let codec = (crate::common::allocs() - mark) as f64 / m as f64;
+    (stream, codec)
+}
+
 // ---------------------------------------------------------------- encode --
 
 /// Encoders: `(work, role is client)` → bytes produced. Codec-level ones
