@@ -19,7 +19,7 @@ use super::event::{Event, SseItem};
 use super::field::split_field;
 use super::line::{LineSplitter, Scan};
 use crate::Utf8Bytes;
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::time::Duration;
 use tokio_util::codec::Decoder;
 
@@ -456,6 +456,13 @@ impl SseDecoder {
         };
         if size > self.max_event_size {
             return Err(self.event_too_large(size));
+        }
+        // The common case of a multi-line event: append in place.
+        if let DataBuffer::Many(joined) = &mut self.data {
+            joined.reserve(1 + bytes.len());
+            joined.put_u8(b'\n');
+            joined.extend_from_slice(bytes);
+            return Ok(());
         }
         self.data = match std::mem::take(&mut self.data) {
             DataBuffer::Empty => DataBuffer::One(value),
