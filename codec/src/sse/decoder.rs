@@ -77,6 +77,13 @@ pub struct SseDecoder {
     /// one, capped at `DATA_HINT_CAP`, so that steady streams of similar
     /// events allocate once per event.
     data_capacity_hint: usize,
+    /// Bytes at the start of the read buffer already processed but not yet
+    /// split off, because values of the event being assembled still point
+    /// into them (as ranges). Like tokio-util's `LinesCodec::next_index`,
+    /// this relies on the caller only appending to the buffer between
+    /// calls; a buffer found shorter than this is treated as a new stream
+    /// position (the pending event is dropped).
+    held: usize,
     /// The event source's last event ID string, set on every dispatch
     /// (§9.2.6 dispatch step 1).
     last_event_id: Utf8Bytes,
@@ -85,8 +92,9 @@ pub struct SseDecoder {
 /// Largest capacity hint kept for multi-line data buffers.
 const DATA_HINT_CAP: usize = 64 << 10;
 
-/// A field value: either split off the read buffer already, or — only
-/// while `decode` runs — a range of the read buffer not yet split off.
+/// A field value: either split off the read buffer already, or a range of
+/// the read buffer not yet split off (while `decode` runs, and between
+/// calls while an event is incomplete: see `SseDecoder::held`).
 /// Lines are scanned in place and the consumed prefix is split off once
 /// per returned item (`settle`), not once per line: one reference-count
 /// update per item instead of three per line.
@@ -240,6 +248,7 @@ impl SseDecoder {
     /// Starts over for a new stream, keeping the configuration and the last
     /// event ID (see [`SseDecoderBuilder::last_event_id`]).
     fn reset_stream(&mut self) {
+        self.held = 0;
         self.lines.reset();
         self.at_stream_start = true;
         self.line_number = 0;
@@ -603,6 +612,7 @@ impl SseDecoderBuilder {
             event_type: None,
             last_event_id_buffer: None,
             data_capacity_hint: 0,
+            held: 0,
             last_event_id: self.last_event_id,
         }
     }
@@ -626,8 +636,29 @@ impl Decoder for SseDecoder {
                 self.at_stream_start = false;
             }
         }
-        let mut pos = 0;
+        let mut pos = std::mem::take(&mut self.held);
+        if pos > src.len() {
+            // The caller consumed bytes we had not handed out: the values
+            // that pointed into them are gone. Start over from here.
+            pos = 0;
+            self.clear_event();
+            self.last_event_id_buffer = None;
+            self.lines.reset();
+        }
         let mut step = self.process_lines(src, &mut pos);
+        if matches!(step, Ok(Step::NeedMore))
+            && self.has_pending()
+            && src.len() <= self.max_line_length
+        {
+            // Mid-event: keep the values as ranges (no split, no reference
+            // counting) until the event is complete (bench compare: token
+            // events in 7-byte reads). Only while the whole buffer is within
+            // `max_line_length`, so holding never raises the memory bound
+            // (comments or unknown fields between the lines of an event
+            // would otherwise keep it growing).
+            self.held = pos;
+            return Ok(None);
+        }
         let keep = match &mut step {
             Ok(Step::Comment(text)) => Some(text),
             _ => None,

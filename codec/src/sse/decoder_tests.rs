@@ -477,3 +477,44 @@ fn skipped_event_keeps_its_id_and_retry() {
     assert_eq!(dec.decode(&mut buf).unwrap(), Some(ev("message", "z", "9")));
     assert_eq!(dec.last_event_id(), "9");
 }
+
+/// The decoder keeps an incomplete event's values as ranges of the read
+/// buffer between calls (`held`); a caller that consumes the buffer
+/// anyway (against the `Decoder` contract) loses that event, and nothing
+/// panics.
+#[test]
+fn buffer_consumed_between_calls_drops_the_pending_event() {
+    let mut dec = SseDecoder::new();
+    let mut buf = BytesMut::from("id: 7\ndata: abc\n");
+    assert_eq!(dec.decode(&mut buf).unwrap(), None);
+    buf.clear();
+    buf.extend_from_slice(b"data: x\n\n");
+    let Some(SseItem::Event(ev)) = dec.decode(&mut buf).unwrap() else {
+        panic!("expected an event")
+    };
+    assert_eq!((&*ev.data, &*ev.last_event_id), ("x", ""));
+}
+
+/// Held ranges survive reads: an event split at every byte decodes to the
+/// same values as in one read, and the buffer is split once per event.
+#[test]
+fn event_split_at_every_byte_keeps_its_values() {
+    let wire = b"id: 42\nevent: token\ndata: {\"t\":\"w\"}\n\n";
+    let mut dec = SseDecoder::new();
+    let mut buf = BytesMut::new();
+    let mut got = None;
+    for b in wire {
+        buf.extend_from_slice(&[*b]);
+        if let Some(item) = dec.decode(&mut buf).unwrap() {
+            got = Some(item);
+        }
+    }
+    let Some(SseItem::Event(ev)) = got else {
+        panic!("expected an event")
+    };
+    assert_eq!(
+        (&*ev.event_type, &*ev.data, &*ev.last_event_id),
+        ("token", "{\"t\":\"w\"}", "42")
+    );
+    assert!(buf.is_empty());
+}
