@@ -6,7 +6,7 @@
 # crash, leak, timeout or build error. Also runs miri if the codec ever stops
 # being #![forbid(unsafe_code)].
 #
-#   FUZZ_SMOKE_SECONDS   seconds per target (default 20; 7 targets ≈ 2.5 min)
+#   FUZZ_SMOKE_SECONDS   seconds per target (default 20; 8 targets ≈ 3 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
