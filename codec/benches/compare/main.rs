@@ -116,7 +116,14 @@ fn main() {
     sse_benches(&mut c, &mut records);
     let dir = target_dir().join("criterion");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("compare-records.json");
+    // A partial run (COMPARE_GROUPS) must not replace the full run's
+    // record that report.py reads.
+    let partial = std::env::var("COMPARE_GROUPS").is_ok_and(|v| !v.is_empty());
+    let path = dir.join(if partial {
+        "compare-records-partial.json"
+    } else {
+        "compare-records.json"
+    });
     std::fs::write(&path, records_json(&records)).unwrap();
     eprintln!("records: {}", path.display());
     c.final_summary();
