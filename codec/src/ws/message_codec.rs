@@ -56,7 +56,15 @@ pub struct MessageCodec {
     /// (and, with `utf8_fail_fast`, while each fragment is still arriving).
     utf8: Utf8Validator,
     utf8_fail_fast: bool,
+    /// Capacity for the next reassembly buffer: the size of the last
+    /// fragmented message, capped at `REASSEMBLY_HINT_CAP` (and at
+    /// `max_message_size`), so that a stream of similar fragmented messages
+    /// allocates once per message instead of once per fragment.
+    reassembly_hint: usize,
 }
+
+/// Largest reassembly capacity taken from a previous message.
+const REASSEMBLY_HINT_CAP: usize = 64 << 10;
 
 impl MessageCodec {
     /// A codec for `role` with the default limits (16 MiB frame, 64 MiB
@@ -85,6 +93,7 @@ impl MessageCodec {
             partial: None,
             utf8: Utf8Validator::new(),
             utf8_fail_fast: config.utf8_fail_fast,
+            reassembly_hint: 0,
         }
     }
 
@@ -207,10 +216,12 @@ impl Decoder for MessageCodec {
                             payload,
                         ))));
                     }
-                    self.partial = Some(Partial {
-                        text,
-                        buf: BytesMut::from(&payload[..]),
-                    });
+                    let cap = payload
+                        .len()
+                        .max(self.reassembly_hint.min(self.max_message_size));
+                    let mut buf = BytesMut::with_capacity(cap);
+                    buf.extend_from_slice(&payload);
+                    self.partial = Some(Partial { text, buf });
                 }
                 OpCode::Continuation => {
                     let text = self
@@ -227,6 +238,7 @@ impl Decoder for MessageCodec {
                     p.buf.extend_from_slice(&payload);
                     if frame.fin {
                         let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
+                        self.reassembly_hint = p.buf.len().min(REASSEMBLY_HINT_CAP);
                         let data = p.buf.freeze();
                         if p.text {
                             self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;

@@ -60,6 +60,13 @@ impl Utf8Validator {
     pub fn feed(&mut self, mut chunk: &[u8]) -> Result<(), Utf8PrefixError> {
         let chunk_start = self.consumed;
         self.consumed += chunk.len();
+        // Short ASCII pieces (token frames, JSON) need no decoder: a word
+        // test is cheaper than simdutf8's short-input fallback (bench
+        // `compare`, 16-byte text frames). Longer input goes to simdutf8,
+        // which has its own ASCII fast path.
+        if self.partial_len == 0 && chunk.len() <= 128 && chunk.is_ascii() {
+            return Ok(());
+        }
         if self.partial_len > 0 {
             // Complete the code point cut by the previous boundary.
             let p = self.partial_len;
