@@ -14,6 +14,7 @@
 
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Errors a token source can report mid-stream.
@@ -75,53 +76,79 @@ impl BuiltinGenerator {
     /// assert_ne!(g.tokens_for("a"), g.tokens_for("b"));
     /// ```
     pub fn tokens_for(&self, prompt: &str) -> Vec<String> {
-        let mut rng = SplitMix64(fnv1a(prompt.as_bytes()));
-        let mut out = Vec::with_capacity(self.max_tokens);
+        TokenIter::new(prompt).take(self.max_tokens).collect()
+    }
+}
+
+/// The built-in generator's tokens, made one at a time (a long generation
+/// holds a sentence of state, not its whole text).
+struct TokenIter {
+    rng: SplitMix64,
+    /// Words of the current sentence not yet split into tokens.
+    words: VecDeque<String>,
+    /// Tokens of the current word not yet handed out.
+    pending: VecDeque<String>,
+    first: bool,
+}
+
+impl TokenIter {
+    fn new(prompt: &str) -> Self {
+        let mut words = VecDeque::new();
         // Open by echoing (a bounded part of) the prompt, as an assistant would.
         let topic: Vec<&str> = prompt.split_whitespace().take(6).collect();
-        let mut words: Vec<String> = Vec::new();
         if !topic.is_empty() {
             words.extend(["You", "asked", "about"].map(String::from));
             for (i, w) in topic.iter().enumerate() {
                 let w: String = w.chars().take(24).collect();
-                words.push(if i + 1 == topic.len() {
+                words.push_back(if i + 1 == topic.len() {
                     format!("{w}.")
                 } else {
                     w
                 });
             }
         }
-        let mut first = true;
-        while out.len() < self.max_tokens {
-            if words.is_empty() {
-                words = sentence(&mut rng);
+        TokenIter {
+            rng: SplitMix64(fnv1a(prompt.as_bytes())),
+            words,
+            pending: VecDeque::new(),
+            first: true,
+        }
+    }
+}
+
+impl Iterator for TokenIter {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        while self.pending.is_empty() {
+            if self.words.is_empty() {
+                self.words = sentence(&mut self.rng).into();
             }
-            let word = words.remove(0);
+            let word = self.words.pop_front()?;
             let (body, punct) = match word.char_indices().last() {
                 Some((i, c)) if c == '.' || c == ',' => (&word[..i], Some(&word[i..])),
                 _ => (word.as_str(), None),
             };
-            let lead = if first { "" } else { " " };
-            first = false;
-            for (j, piece) in subword_pieces(body, &mut rng).into_iter().enumerate() {
-                out.push(if j == 0 {
+            let lead = if self.first { "" } else { " " };
+            self.first = false;
+            for (j, piece) in subword_pieces(body, &mut self.rng).into_iter().enumerate() {
+                self.pending.push_back(if j == 0 {
                     format!("{lead}{piece}")
                 } else {
                     piece.to_string()
                 });
             }
             if let Some(p) = punct {
-                out.push(p.to_string());
+                self.pending.push_back(p.to_string());
             }
         }
-        out.truncate(self.max_tokens);
-        out
+        self.pending.pop_front()
     }
 }
 
 impl TokenSource for BuiltinGenerator {
     fn start(&self, prompt: &str) -> TokenStream {
-        let tokens = self.tokens_for(prompt);
+        let tokens = TokenIter::new(prompt).take(self.max_tokens);
         let delay = self.delay;
         futures_util::stream::iter(tokens)
             .then(move |t| async move {
