@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, BodyStream, Full};
+use http_body_util::{BodyExt, BodyStream, Full, Limited};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::io;
@@ -35,15 +35,19 @@ pub enum HttpError {
         /// The underlying error.
         source: hyper_util::client::legacy::Error,
     },
-    /// Reading the response body failed.
+    /// Reading the response body failed, or it exceeded the JSON limit.
     #[error("reading the response body of {url} failed: {source}")]
     Body {
         /// The URL requested.
         url: String,
-        /// The underlying error.
-        source: hyper::Error,
+        /// The underlying error (I/O, or "length limit exceeded").
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
+
+/// Largest JSON answer [`HttpClient::post_json`] reads (the server's answers
+/// are a few hundred bytes; this keeps a wrong server from filling memory).
+pub const MAX_JSON_BODY: usize = 1 << 20;
 
 /// A cloneable HTTP/1.1 client (connection pool inside).
 ///
@@ -131,8 +135,7 @@ impl HttpClient {
                 source,
             })?;
         let status = resp.status();
-        let bytes = resp
-            .into_body()
+        let bytes = Limited::new(resp.into_body(), MAX_JSON_BODY)
             .collect()
             .await
             .map_err(|source| HttpError::Body {
