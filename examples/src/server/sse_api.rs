@@ -3,10 +3,9 @@
 //! The event stream of `GET /api/streams/{id}/events`:
 //!
 //! ```text
-//! retry: 1000
-//!
-//! id: 0
+//! retry: 1000                     (a field of the first block: applies at once)
 //! event: token
+//! id: 0
 //! data: {"index":0,"text":"You"}
 //!
 //! : keep-alive                      (every `keep_alive`, while idle)
