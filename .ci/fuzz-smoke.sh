@@ -32,6 +32,11 @@ fi
 cd fuzz
 if command -v python3 >/dev/null; then
   python3 gen_seeds.py
+elif [ "${CI:-}" = "true" ]; then
+  echo "fuzz-smoke: python3 is required to generate the seeds (CI=true: no skip)" >&2
+  exit 1
+else
+  echo "fuzz-smoke: python3 missing: seeds not regenerated (not CI; under CI=true this fails)" >&2
 fi
 
 echo "fuzz-smoke: reference self-tests (against conformance/vectors)"

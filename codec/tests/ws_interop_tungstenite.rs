@@ -29,6 +29,21 @@ fn big(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 % 251) as u8).collect()
 }
 
+/// A TCP connection to the `ws://host:port/` of [`listener`].
+async fn connect_tcp(url: &str) -> TcpStream {
+    TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+        .await
+        .unwrap()
+}
+
+/// A tungstenite client, handshaken with the server at `url`.
+async fn tungstenite_client(url: &str) -> tokio_tungstenite::WebSocketStream<TcpStream> {
+    let (c, _) = tokio_tungstenite::client_async(url, connect_tcp(url).await)
+        .await
+        .unwrap();
+    c
+}
+
 /// Our server echoes; tungstenite client sends everything and checks.
 #[tokio::test]
 async fn our_server_tungstenite_client() {
@@ -47,12 +62,7 @@ async fn our_server_tungstenite_client() {
             }
             seen
         });
-        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
-        let (mut c, _) = tokio_tungstenite::client_async(url.as_str(), tcp)
-            .await
-            .unwrap();
+        let mut c = tungstenite_client(&url).await;
 
         c.send(TMessage::text("héllo")).await.unwrap();
         assert_eq!(c.next().await.unwrap().unwrap(), TMessage::text("héllo"));
@@ -149,12 +159,7 @@ async fn our_server_sends_to_tungstenite_client() {
             );
             assert!(ws.next().await.is_none());
         });
-        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
-        let (mut c, _) = tokio_tungstenite::client_async(url.as_str(), tcp)
-            .await
-            .unwrap();
+        let mut c = tungstenite_client(&url).await;
         assert_eq!(
             c.next().await.unwrap().unwrap(),
             TMessage::text("from server, fragmented in 7-byte frames")
@@ -197,9 +202,7 @@ async fn our_client_tungstenite_server() {
             }
             seen
         });
-        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
+        let tcp = connect_tcp(&url).await;
         let cfg = WebSocketConfig::default();
         let mut ws = handshake::connect_with_config(tcp, &url, cfg)
             .await
@@ -283,9 +286,7 @@ async fn tungstenite_server_sends_to_our_client() {
             }
             let _: Option<Result<TMessage, tungstenite::Error>> = s.next().await;
         });
-        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
+        let tcp = connect_tcp(&url).await;
         let cfg = WebSocketConfig::default().auto_fragment_size(Some(5));
         let mut ws = handshake::connect_with_config(tcp, &url, cfg)
             .await
@@ -336,12 +337,7 @@ async fn oversized_message_peer_gets_1009_not_a_reset() {
             assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG), "{err}");
             // The stream is dropped here, as a server task would.
         });
-        let tcp = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
-        let (mut c, _) = tokio_tungstenite::client_async(url.as_str(), tcp)
-            .await
-            .unwrap();
+        let mut c = tungstenite_client(&url).await;
         // One 8 MiB frame: the server refuses it from its header while most
         // of the payload is still in flight.
         let _ = c.send(TMessage::binary(big(8 << 20))).await;
