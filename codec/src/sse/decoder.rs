@@ -389,7 +389,8 @@ impl SseDecoder {
                 continue;
             }
             let line = &src[start..end];
-            let step = if line.is_ascii() || simdutf8::basic::from_utf8(line).is_ok() {
+            // simdutf8 has its own ASCII fast path: one scan of the line.
+            let step = if simdutf8::basic::from_utf8(line).is_ok() {
                 self.process_field(line, start, None, src)?
             } else {
                 // Invalid UTF-8: the line is decoded with U+FFFD (a copy).
@@ -417,7 +418,7 @@ impl SseDecoder {
             Some(b) => Val::Ready(Utf8Bytes::from_bytes_unchecked(b.slice(r))),
         };
         // "If the line starts with a U+003A COLON character": a comment.
-        if line[0] == b':' {
+        if line.first() == Some(&b':') {
             if !self.emit_comments {
                 return Ok(None);
             }
@@ -466,13 +467,6 @@ impl SseDecoder {
         if size > self.max_event_size {
             return Err(self.event_too_large(size));
         }
-        // The common case of a multi-line event: append in place.
-        if let DataBuffer::Many(joined) = &mut self.data {
-            joined.reserve(1 + bytes.len());
-            joined.put_u8(b'\n');
-            joined.extend_from_slice(bytes);
-            return Ok(());
-        }
         self.data = match std::mem::take(&mut self.data) {
             DataBuffer::Empty => DataBuffer::One(value),
             DataBuffer::One(first) => {
@@ -485,8 +479,10 @@ impl SseDecoder {
                 joined.extend_from_slice(bytes);
                 DataBuffer::Many(joined)
             }
+            // The common case of a multi-line event: append in place.
             DataBuffer::Many(mut joined) => {
-                joined.extend_from_slice(b"\n");
+                joined.reserve(1 + bytes.len());
+                joined.put_u8(b'\n');
                 joined.extend_from_slice(bytes);
                 DataBuffer::Many(joined)
             }
@@ -507,12 +503,14 @@ fn decode_utf8_lossy(raw: &[u8]) -> Utf8Bytes {
 /// digits. An empty value is not an integer and is ignored; a value beyond
 /// `u64::MAX` milliseconds saturates.
 fn parse_retry(value: &[u8]) -> Option<u64> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+    if value.is_empty() {
         return None;
     }
-    Some(value.iter().fold(0u64, |acc, &d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
+    // One pass: checks the digits and accumulates.
+    value.iter().try_fold(0u64, |acc, &d| {
+        d.is_ascii_digit()
+            .then(|| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+    })
 }
 
 /// Configuration of an [`SseDecoder`].

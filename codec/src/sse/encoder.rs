@@ -67,22 +67,25 @@ impl SseEncoder {
     }
 }
 
-/// Finds the first of `forbidden` in `text`.
-fn find_forbidden(text: &[u8], forbidden: &[u8]) -> Option<(usize, u8)> {
-    text.iter()
-        .position(|b| forbidden.contains(b))
-        .map(|i| (i, text[i]))
+/// The first byte of `text` that `find` (a memchr search) finds, with its
+/// index.
+fn find_forbidden(text: &[u8], find: impl Fn(&[u8]) -> Option<usize>) -> Option<(usize, u8)> {
+    find(text).map(|i| (i, text[i]))
 }
 
 /// Checks the fields that cannot be split (§9.2.5 `any-char`; §9.2.6 "id").
 fn validate(ev: &OutgoingEvent) -> Result<(), EncodeError> {
     if let Some(event) = &ev.event {
-        if let Some((index, byte)) = find_forbidden(event.as_bytes(), b"\r\n") {
+        if let Some((index, byte)) =
+            find_forbidden(event.as_bytes(), |t| memchr::memchr2(b'\r', b'\n', t))
+        {
             return Err(EncodeError::InvalidEventType { index, byte });
         }
     }
     if let Some(id) = &ev.id {
-        if let Some((index, byte)) = find_forbidden(id.as_bytes(), b"\r\n\0") {
+        if let Some((index, byte)) =
+            find_forbidden(id.as_bytes(), |t| memchr::memchr3(b'\r', b'\n', 0, t))
+        {
             return Err(EncodeError::InvalidId { index, byte });
         }
     }
