@@ -224,17 +224,13 @@ impl Decoder for MessageCodec {
                     self.partial = Some(Partial { text, buf });
                 }
                 OpCode::Continuation => {
-                    let text = self
-                        .partial
-                        .as_ref()
-                        .ok_or(Error::UnexpectedContinuation)?
-                        .text;
-                    if text {
-                        self.feed_utf8(&payload[seen..])?;
-                    }
-                    let max = self.max_message_size;
                     let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
-                    grow_within(&mut p.buf, payload.len(), max);
+                    if p.text {
+                        self.utf8
+                            .feed(&payload[seen..])
+                            .map_err(|e| Self::utf8_err(e.offset))?;
+                    }
+                    grow_within(&mut p.buf, payload.len(), self.max_message_size);
                     p.buf.extend_from_slice(&payload);
                     if frame.fin {
                         let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
