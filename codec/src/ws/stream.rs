@@ -508,7 +508,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                             self.close_received = true;
                             self.arm_close_timer();
                             if !self.close_sent && self.pending_close.is_none() {
-                                self.pending_close = Some(cf.clone().map(|cf| CloseFrame {
+                                self.pending_close = Some(cf.as_ref().map(|cf| CloseFrame {
                                     code: cf.code,
                                     reason: Utf8Bytes::default(),
                                 }));
