@@ -1,4 +1,5 @@
-//! [`Utf8Bytes`]: a [`Bytes`] buffer known to hold valid UTF-8.
+//! [`Utf8Bytes`]: text known to be valid UTF-8, either a [`Bytes`] slice
+//! (zero-copy, reference-counted) or, for short text, held inline.
 //!
 //! WebSocket text messages and SSE event fields are handed out as slices of the
 //! read buffer. Wrapping them in `Utf8Bytes` keeps that zero-copy property
@@ -7,15 +8,28 @@
 //! crate forbids `unsafe`, so `as_str` (and `Deref`, `Display`, `Debug`)
 //! re-run the UTF-8 check, with SIMD (`simdutf8`, many GB/s, O(n)).
 //! Comparisons with `&str` compare bytes and skip it.
+//!
+//! **Short text is copied, not shared.** The SSE decoder stores values of at
+//! most [`Utf8Bytes::INLINE_CAPACITY`] bytes (event types, IDs, token-sized
+//! data) inside the value: copying 38 bytes costs less than the atomic
+//! reference-count increment and decrement a shared slice costs, and a value
+//! that does not point into the read buffer lets that buffer be reused
+//! instead of reallocated (`BytesMut::reserve` reclaims a buffer only while
+//! nothing else refers to it). Measured in `BENCHMARKS.md` (SSE token
+//! events). Longer values stay zero-copy slices.
 
 use bytes::Bytes;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
-/// Immutable, cheaply clonable UTF-8 text backed by [`Bytes`].
+/// Immutable, cheaply clonable UTF-8 text: a [`Bytes`] slice, or up to
+/// [`Utf8Bytes::INLINE_CAPACITY`] bytes held inline.
 ///
-/// Cloning and slicing never copy the text. The only ways to build one check
-/// the bytes (or start from a `&str`/`String`, which are valid already), so
+/// Cloning and slicing never copy shared text; inline text is copied with
+/// the value (it is at most 38 bytes). The only ways to build one check the
+/// bytes (or start from a `&str`/`String`, which are valid already), so
 /// [`Utf8Bytes::as_str`] never fails.
 ///
 /// ```
@@ -26,10 +40,35 @@ use std::ops::Deref;
 /// let b = bytes::Bytes::from_static(b"\xff");
 /// assert!(Utf8Bytes::try_from(b).is_err());
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Utf8Bytes(Bytes);
+#[derive(Clone)]
+pub struct Utf8Bytes(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Shared(Bytes),
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+}
+
+const INLINE_CAP: usize = 38;
+
+impl Default for Utf8Bytes {
+    fn default() -> Self {
+        Utf8Bytes(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE_CAP],
+        })
+    }
+}
 
 impl Utf8Bytes {
+    /// Longest text (in bytes) that [`Utf8Bytes::copy_from_str`] and the SSE
+    /// decoder hold inline instead of as a shared [`Bytes`].
+    ///
+    /// ```
+    /// assert_eq!(pushcodec::Utf8Bytes::INLINE_CAPACITY, 38);
+    /// ```
+    pub const INLINE_CAPACITY: usize = INLINE_CAP;
+
     /// Wraps a static string without copying it.
     ///
     /// ```
@@ -37,7 +76,19 @@ impl Utf8Bytes {
     /// assert_eq!(&*t, "x");
     /// ```
     pub const fn from_static(s: &'static str) -> Self {
-        Utf8Bytes(Bytes::from_static(s.as_bytes()))
+        Utf8Bytes(Repr::Shared(Bytes::from_static(s.as_bytes())))
+    }
+
+    /// A copy of `s`: inline (no allocation) if it is at most
+    /// [`Utf8Bytes::INLINE_CAPACITY`] bytes, else one allocation.
+    ///
+    /// ```
+    /// let t = pushcodec::Utf8Bytes::copy_from_str("token");
+    /// assert!(t.is_inline());
+    /// assert_eq!(t, "token");
+    /// ```
+    pub fn copy_from_str(s: &str) -> Self {
+        Utf8Bytes::copy_from_slice_unchecked(s.as_bytes())
     }
 
     /// Wraps `bytes` without checking them.
@@ -48,7 +99,58 @@ impl Utf8Bytes {
     /// before.
     pub(crate) fn from_bytes_unchecked(bytes: Bytes) -> Self {
         debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Utf8Bytes(bytes)
+        Utf8Bytes(Repr::Shared(bytes))
+    }
+
+    /// A copy of `bytes` (inline if short), without checking them (see
+    /// [`Utf8Bytes::from_bytes_unchecked`]).
+    pub(crate) fn copy_from_slice_unchecked(bytes: &[u8]) -> Self {
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        if bytes.len() <= INLINE_CAP {
+            let mut buf = [0; INLINE_CAP];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Utf8Bytes(Repr::Inline {
+                len: bytes.len() as u8,
+                buf,
+            })
+        } else {
+            Utf8Bytes(Repr::Shared(Bytes::copy_from_slice(bytes)))
+        }
+    }
+
+    /// `src[start..start + len]` held inline (`len` at most
+    /// [`Utf8Bytes::INLINE_CAPACITY`]), without checking it is UTF-8 (see
+    /// [`Utf8Bytes::from_bytes_unchecked`]). Copies a fixed-size window when
+    /// `src` has one: a constant-size copy compiles to a few vector moves,
+    /// where a variable-length one calls `memmove` (and its odd-sized stores
+    /// then stall the loads that move the value: `perf`, SSE token events).
+    /// The bytes past `len` are never read.
+    #[inline]
+    pub(crate) fn inline_from_window(src: &[u8], start: usize, len: usize) -> Self {
+        debug_assert!(len <= INLINE_CAP);
+        debug_assert!(std::str::from_utf8(&src[start..start + len]).is_ok());
+        let buf = match src.get(start..start + INLINE_CAP) {
+            // `get` gave exactly INLINE_CAP bytes: the conversion cannot fail.
+            Some(window) => <[u8; INLINE_CAP]>::try_from(window).unwrap_or([0; INLINE_CAP]),
+            None => {
+                let mut buf = [0; INLINE_CAP];
+                buf[..len].copy_from_slice(&src[start..start + len]);
+                buf
+            }
+        };
+        Utf8Bytes(Repr::Inline {
+            len: len as u8,
+            buf,
+        })
+    }
+
+    /// The text's bytes.
+    #[inline]
+    fn slice(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Shared(b) => b,
+            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+        }
     }
 
     /// The text as a string slice, without a copy. Each call re-checks the
@@ -63,27 +165,56 @@ impl Utf8Bytes {
     pub fn as_str(&self) -> &str {
         // The constructors guarantee valid UTF-8; `expect` documents that an
         // invariant (not input) failed if it ever fires.
-        simdutf8::basic::from_utf8(&self.0).expect("Utf8Bytes holds valid UTF-8 by construction")
+        simdutf8::basic::from_utf8(self.slice())
+            .expect("Utf8Bytes holds valid UTF-8 by construction")
     }
 
-    /// The underlying bytes (a cheap, reference-counted clone).
+    /// The text's bytes, without a copy.
     ///
     /// ```
     /// let t = pushcodec::Utf8Bytes::from_static("ab");
-    /// assert_eq!(&t.as_bytes()[..], b"ab");
+    /// assert_eq!(t.as_bytes(), b"ab");
     /// ```
-    pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+    pub fn as_bytes(&self) -> &[u8] {
+        self.slice()
     }
 
-    /// Unwraps into the underlying [`Bytes`].
+    /// The text as [`Bytes`]: a reference-counted clone of shared text, a
+    /// copy (one allocation) of inline text.
+    ///
+    /// ```
+    /// let t = pushcodec::Utf8Bytes::from("a longer text, well over thirty-eight bytes".to_string());
+    /// assert_eq!(t.to_bytes().as_ptr(), t.as_bytes().as_ptr()); // shared: no copy
+    /// ```
+    pub fn to_bytes(&self) -> Bytes {
+        match &self.0 {
+            Repr::Shared(b) => b.clone(),
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.slice()),
+        }
+    }
+
+    /// Unwraps into [`Bytes`]: the shared buffer itself, or a copy (one
+    /// allocation) of inline text.
     ///
     /// ```
     /// let b: bytes::Bytes = pushcodec::Utf8Bytes::from_static("ab").into_bytes();
     /// assert_eq!(&b[..], b"ab");
     /// ```
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Shared(b) => b,
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.slice()),
+        }
+    }
+
+    /// Whether the text is held inline (a copy) rather than shared.
+    ///
+    /// ```
+    /// assert!(!pushcodec::Utf8Bytes::from_static("static text").is_inline());
+    /// assert!(pushcodec::Utf8Bytes::copy_from_str("short").is_inline());
+    /// ```
+    pub fn is_inline(&self) -> bool {
+        matches!(self.0, Repr::Inline { .. })
     }
 
     /// Length in bytes.
@@ -92,7 +223,10 @@ impl Utf8Bytes {
     /// assert_eq!(pushcodec::Utf8Bytes::from_static("é").len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Shared(b) => b.len(),
+            Repr::Inline { len, .. } => usize::from(*len),
+        }
     }
 
     /// Whether the text is empty.
@@ -101,7 +235,33 @@ impl Utf8Bytes {
     /// assert!(pushcodec::Utf8Bytes::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
+    }
+}
+
+impl PartialEq for Utf8Bytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.slice() == other.slice()
+    }
+}
+
+impl Eq for Utf8Bytes {}
+
+impl PartialOrd for Utf8Bytes {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Utf8Bytes {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.slice().cmp(other.slice())
+    }
+}
+
+impl Hash for Utf8Bytes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.slice().hash(state);
     }
 }
 
@@ -120,7 +280,7 @@ impl AsRef<str> for Utf8Bytes {
 
 impl AsRef<[u8]> for Utf8Bytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.slice()
     }
 }
 
@@ -138,7 +298,7 @@ impl fmt::Display for Utf8Bytes {
 
 impl From<String> for Utf8Bytes {
     fn from(s: String) -> Self {
-        Utf8Bytes(Bytes::from(s))
+        Utf8Bytes(Repr::Shared(Bytes::from(s)))
     }
 }
 
@@ -150,19 +310,19 @@ impl From<&'static str> for Utf8Bytes {
 
 impl From<Utf8Bytes> for Bytes {
     fn from(t: Utf8Bytes) -> Bytes {
-        t.0
+        t.into_bytes()
     }
 }
 
 impl PartialEq<str> for Utf8Bytes {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        self.slice() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Utf8Bytes {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        self.slice() == other.as_bytes()
     }
 }
 
@@ -178,7 +338,7 @@ impl TryFrom<Bytes> for Utf8Bytes {
     type Error = NotUtf8;
     fn try_from(b: Bytes) -> Result<Self, NotUtf8> {
         match simdutf8::compat::from_utf8(&b) {
-            Ok(_) => Ok(Utf8Bytes(b)),
+            Ok(_) => Ok(Utf8Bytes(Repr::Shared(b))),
             Err(e) => Err(NotUtf8 {
                 valid_up_to: e.valid_up_to(),
             }),
@@ -208,5 +368,38 @@ mod tests {
         let t = Utf8Bytes::from("shared".to_string());
         let c = t.clone();
         assert_eq!(t.as_bytes().as_ptr(), c.as_bytes().as_ptr());
+    }
+
+    #[test]
+    fn short_copies_are_inline_and_long_ones_shared() {
+        let short = "x".repeat(INLINE_CAP);
+        let long = "x".repeat(INLINE_CAP + 1);
+        assert!(Utf8Bytes::copy_from_str(&short).is_inline());
+        assert!(!Utf8Bytes::copy_from_str(&long).is_inline());
+        assert_eq!(Utf8Bytes::copy_from_str(&short), short.as_str());
+        assert_eq!(Utf8Bytes::copy_from_str(&long), long.as_str());
+    }
+
+    #[test]
+    fn inline_and_shared_text_compare_and_hash_alike() {
+        use std::collections::hash_map::DefaultHasher;
+        let inline = Utf8Bytes::copy_from_str("same");
+        let shared = Utf8Bytes::from("same".to_string());
+        assert!(inline.is_inline() && !shared.is_inline());
+        assert_eq!(inline, shared);
+        assert_eq!(inline.cmp(&shared), Ordering::Equal);
+        let h = |t: &Utf8Bytes| {
+            let mut s = DefaultHasher::new();
+            t.hash(&mut s);
+            s.finish()
+        };
+        assert_eq!(h(&inline), h(&shared));
+        assert_eq!(&inline.to_bytes()[..], b"same");
+        assert_eq!(&inline.into_bytes()[..], b"same");
+    }
+
+    #[test]
+    fn value_is_no_larger_than_forty_bytes() {
+        assert!(std::mem::size_of::<Utf8Bytes>() <= 40);
     }
 }

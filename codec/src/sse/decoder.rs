@@ -87,6 +87,9 @@ pub struct SseDecoder {
     /// The event source's last event ID string, set on every dispatch
     /// (§9.2.6 dispatch step 1).
     last_event_id: Utf8Bytes,
+    /// Whether `decode` tries the simple-event fast path (`simple_event.rs`)
+    /// first; off only in tests that compare the two paths.
+    simple_path: bool,
 }
 
 /// Largest capacity hint kept for multi-line data buffers.
@@ -272,6 +275,7 @@ impl SseDecoder {
             DataBuffer::One(v) => v.ready(),
             DataBuffer::Many(b) => {
                 self.data_capacity_hint = b.len().min(DATA_HINT_CAP);
+                // Every appended value was UTF-8 (`value_at`).
                 Utf8Bytes::from_bytes_unchecked(b.freeze())
             }
         };
@@ -308,49 +312,63 @@ impl SseDecoder {
                 .is_some_and(Val::is_pending)
     }
 
-    /// Drops the consumed prefix `src[..*pos]`: split off as one `Bytes`
-    /// that pending values (and `keep`) become slices of, if any needs it,
-    /// else just advanced past.
+    /// Drops the consumed prefix `src[..*pos]`, settling every value that
+    /// still points into it (and `keep`): short values (at most
+    /// [`Utf8Bytes::INLINE_CAPACITY`] bytes) are copied inline; only longer
+    /// values need
+    /// the prefix split off as one `Bytes` they become slices of (values
+    /// were checked for UTF-8 when read, by `value_at`). When none
+    /// does, the prefix is just advanced past: no reference counting, and
+    /// the read buffer stays unshared, so `BytesMut` can reuse it.
     fn settle(&mut self, src: &mut BytesMut, pos: &mut usize, keep: Option<&mut Val>) {
         if *pos == 0 {
             return;
         }
-        if self.has_pending() || keep.as_ref().is_some_and(|k| k.is_pending()) {
-            let mut chunk = Some(src.split_to(*pos).freeze());
-            let data = match &mut self.data {
-                DataBuffer::One(v) => Some(v),
-                _ => None,
-            };
-            let mut pending: [Option<&mut Val>; 4] = [
-                self.last_event_id_buffer.as_mut(),
-                self.event_type.as_mut(),
-                data,
-                keep,
-            ];
-            let mut left = pending
-                .iter()
-                .filter(|v| v.as_ref().is_some_and(|v| v.is_pending()))
-                .count();
-            for v in pending.iter_mut().flatten() {
-                if let Val::Pending(r) = v {
-                    left -= 1;
-                    // The last pending value takes the chunk itself (no
-                    // reference-count update); the others are slices of it.
-                    let bytes = if left == 0 {
-                        let mut b = chunk.take().unwrap_or_default();
-                        b.truncate(r.end);
-                        b.advance(r.start);
-                        b
-                    } else {
-                        chunk
-                            .as_ref()
-                            .map_or_else(Bytes::new, |c| c.slice(r.clone()))
-                    };
-                    **v = Val::Ready(Utf8Bytes::from_bytes_unchecked(bytes));
+        let data = match &mut self.data {
+            DataBuffer::One(v) => Some(v),
+            _ => None,
+        };
+        let mut pending: [Option<&mut Val>; 4] = [
+            self.last_event_id_buffer.as_mut(),
+            self.event_type.as_mut(),
+            data,
+            keep,
+        ];
+        let mut shared = 0;
+        for v in pending.iter_mut().flatten() {
+            if let Val::Pending(r) = v {
+                if r.len() <= Utf8Bytes::INLINE_CAPACITY {
+                    // Checked for UTF-8 by `value_at`.
+                    **v = Val::Ready(Utf8Bytes::inline_from_window(src, r.start, r.len()));
+                } else {
+                    shared += 1;
                 }
             }
-        } else {
+        }
+        if shared == 0 {
             src.advance(*pos);
+            *pos = 0;
+            return;
+        }
+        let mut chunk = Some(src.split_to(*pos).freeze());
+        for v in pending.iter_mut().flatten() {
+            if let Val::Pending(r) = v {
+                shared -= 1;
+                // The last shared value takes the chunk itself (no
+                // reference-count update); the others are slices of it.
+                let bytes = if shared == 0 {
+                    let mut b = chunk.take().unwrap_or_default();
+                    b.truncate(r.end);
+                    b.advance(r.start);
+                    b
+                } else {
+                    chunk
+                        .as_ref()
+                        .map_or_else(Bytes::new, |c| c.slice(r.clone()))
+                };
+                // Checked for UTF-8 by `value_at`.
+                **v = Val::Ready(Utf8Bytes::from_bytes_unchecked(bytes));
+            }
         }
         *pos = 0;
     }
@@ -360,8 +378,8 @@ impl SseDecoder {
     /// split off) until one yields something to hand out.
     fn process_lines(&mut self, src: &mut BytesMut, pos: &mut usize) -> Result<Step, DecodeError> {
         loop {
-            let (start, end) = match self.lines.scan(src, pos) {
-                Scan::Line(start, end) => (start, end),
+            let (start, end, ascii) = match self.lines.scan(src, pos) {
+                Scan::Line(start, end, ascii) => (start, end, ascii),
                 Scan::NeedMore => return Ok(Step::NeedMore),
                 Scan::TooLong(too_long) => {
                     self.line_number += 1;
@@ -388,64 +406,63 @@ impl SseDecoder {
                 let _ = self.dispatch();
                 continue;
             }
-            let line = &src[start..end];
-            // simdutf8 has its own ASCII fast path: one scan of the line.
-            let step = if simdutf8::basic::from_utf8(line).is_ok() {
-                self.process_field(line, start, None, src)?
-            } else {
-                // Invalid UTF-8: the line is decoded with U+FFFD (a copy).
-                let owned = decode_utf8_lossy(line);
-                self.process_field(owned.as_bytes(), 0, Some(owned.as_bytes()), src)?
-            };
-            if let Some(step) = step {
+            if let Some(step) = self.process_field(start, end, ascii, src)? {
                 return Ok(step);
             }
         }
     }
 
-    /// One non-blank line: `line` is its (UTF-8) text; its values are
-    /// ranges of `src` at `offset` (`owned: None`), or slices of `owned`.
+    /// One non-blank line, `src[start..end]` (`ascii`: known to be all
+    /// ASCII, so its values need no UTF-8 check). UTF-8 is checked per kept
+    /// value, not per line: the field names compared below are ASCII, and
+    /// lossy decoding never turns invalid bytes into ':' or ' ' nor swallows
+    /// an ASCII byte, so splitting the raw line gives the same name and value
+    /// as splitting its decoded text; ignored fields are never decoded.
     fn process_field(
         &mut self,
-        line: &[u8],
-        offset: usize,
-        owned: Option<&Bytes>,
+        start: usize,
+        end: usize,
+        ascii: bool,
         src: &[u8],
     ) -> Result<Option<Step>, DecodeError> {
-        let val = |r: std::ops::Range<usize>| match owned {
-            None => Val::Pending(offset + r.start..offset + r.end),
-            // Slicing at ASCII boundaries (':' and ' ') keeps the text UTF-8.
-            Some(b) => Val::Ready(Utf8Bytes::from_bytes_unchecked(b.slice(r))),
+        let line = &src[start..end];
+        let value_at = |src: &[u8], range| {
+            if ascii {
+                Val::Pending(range)
+            } else {
+                value_at(src, range)
+            }
         };
         // "If the line starts with a U+003A COLON character": a comment.
         if line.first() == Some(&b':') {
             if !self.emit_comments {
                 return Ok(None);
             }
-            let start = if line.get(1) == Some(&b' ') { 2 } else { 1 };
-            return Ok(Some(Step::Comment(val(start..line.len()))));
+            let from = if line.get(1) == Some(&b' ') { 2 } else { 1 };
+            return Ok(Some(Step::Comment(value_at(src, start + from..end))));
         }
         let ranges = split_field(line);
-        let value = &line[ranges.value.clone()];
+        let value = start + ranges.value.start..start + ranges.value.end;
         // "Field names must be compared literally, with no case folding".
         match &line[ranges.name] {
             // The rest of an event that hit a limit is dropped; its `id` and
             // `retry` fields still count.
             b"event" | b"data" if self.skipping_event => {}
             b"event" => {
-                let size = self.data.len() + value.len();
+                let v = value_at(src, value);
+                let size = self.data.len() + v.len();
                 if size > self.max_event_size {
                     return Err(self.event_too_large(size));
                 }
-                self.event_type = Some(val(ranges.value));
+                self.event_type = Some(v);
             }
-            b"data" => self.append_data(val(ranges.value), value, src)?,
+            b"data" => self.append_data(value_at(src, value), src)?,
             // "If the field value does not contain U+0000 NULL".
-            b"id" if memchr::memchr(0, value).is_none() => {
-                self.last_event_id_buffer = Some(val(ranges.value));
+            b"id" if !has_nul(&src[value.clone()]) => {
+                self.last_event_id_buffer = Some(value_at(src, value));
             }
             b"retry" => {
-                if let Some(ms) = parse_retry(value) {
+                if let Some(ms) = parse_retry(&src[value]) {
                     return Ok(Some(Step::Retry(Duration::from_millis(ms))));
                 }
             }
@@ -456,9 +473,10 @@ impl SseDecoder {
     }
 
     /// §9.2.6 "If the field name is data": append the value and an LF (the
-    /// LF is stored as a separator before the next value instead). `bytes`
-    /// is the text of `value`; `src` the read buffer its range is in.
-    fn append_data(&mut self, value: Val, bytes: &[u8], src: &[u8]) -> Result<(), DecodeError> {
+    /// LF is stored as a separator before the next value instead). `src` is
+    /// the read buffer a pending `value` is a range of.
+    fn append_data(&mut self, value: Val, src: &[u8]) -> Result<(), DecodeError> {
+        let bytes = value.bytes(src);
         let type_len = self.event_type.as_ref().map_or(0, Val::len);
         let size = match &self.data {
             DataBuffer::Empty => type_len + bytes.len(),
@@ -491,12 +509,36 @@ impl SseDecoder {
     }
 }
 
-/// §9.2.6 "Streams must be decoded using the UTF-8 decode algorithm": valid
-/// UTF-8 is kept as is (no copy); invalid sequences become U+FFFD (a copy,
-/// only for such lines). Rust's lossy decoding replaces maximal subparts as
-/// the WHATWG UTF-8 decoder does.
+/// §9.2.6 "Streams must be decoded using the UTF-8 decode algorithm": invalid
+/// sequences become U+FFFD (a copy, only for values that hold any). Rust's
+/// lossy decoding replaces maximal subparts as the WHATWG UTF-8 decoder
+/// does.
 fn decode_utf8_lossy(raw: &[u8]) -> Utf8Bytes {
     Utf8Bytes::from(String::from_utf8_lossy(raw).into_owned())
+}
+
+/// The value at `range` of `src`, checked for UTF-8: a pending range if
+/// valid (the common, ASCII case costs a word-at-a-time scan), else the
+/// text decoded with U+FFFD (a copy).
+fn value_at(src: &[u8], range: std::ops::Range<usize>) -> Val {
+    let raw = &src[range.clone()];
+    if raw.is_ascii() || simdutf8::basic::from_utf8(raw).is_ok() {
+        Val::Pending(range)
+    } else {
+        Val::Ready(decode_utf8_lossy(raw))
+    }
+}
+
+/// Whether an `id` value holds U+0000 (§9.2.6 "If the field name is id").
+/// IDs are short: a plain loop, `memchr` (whose call set-up costs more than
+/// a short search) only for long values.
+#[inline]
+fn has_nul(value: &[u8]) -> bool {
+    if value.len() < 32 {
+        value.contains(&0)
+    } else {
+        memchr::memchr(0, value).is_some()
+    }
 }
 
 /// §9.2.6 "If the field name is retry": only if the value consists of ASCII
@@ -612,6 +654,7 @@ impl SseDecoderBuilder {
             data_capacity_hint: 0,
             held: 0,
             last_event_id: self.last_event_id,
+            simple_path: true,
         }
     }
 }
@@ -633,6 +676,9 @@ impl Decoder for SseDecoder {
                 bytes::Buf::advance(src, BOM.len());
                 self.at_stream_start = false;
             }
+        }
+        if let Some(event) = self.simple_event(src) {
+            return Ok(Some(SseItem::Event(event)));
         }
         let mut pos = std::mem::take(&mut self.held);
         if pos > src.len() {
@@ -682,6 +728,9 @@ impl Decoder for SseDecoder {
         Ok(None)
     }
 }
+
+#[path = "simple_event.rs"]
+mod simple_event;
 
 #[cfg(test)]
 #[path = "decoder_tests.rs"]

@@ -336,19 +336,44 @@ fn retry_overflow_saturates() {
 
 // ---- zero copy --------------------------------------------------------------
 
-/// A single-line data value is a slice of the input, not a copy.
+/// A single-line data value longer than `Utf8Bytes::INLINE_CAPACITY` is a
+/// slice of the input, not a copy; short values (type, id) are held inline
+/// (copied, no reference to the read buffer).
 #[test]
-fn single_line_data_is_a_slice_of_the_input() {
-    let mut buf = BytesMut::with_capacity(64);
-    buf.extend_from_slice(b"event: t\nid: 1\ndata: payload\n\n");
+fn long_single_line_data_is_a_slice_of_the_input_short_values_inline() {
+    let long = "p".repeat(Utf8Bytes::INLINE_CAPACITY + 1);
+    let mut buf = BytesMut::with_capacity(128);
+    buf.extend_from_slice(format!("event: t\nid: 1\ndata: {long}\n\n").as_bytes());
     let base = buf.as_ptr() as usize;
     let end = base + buf.len();
     let Some(SseItem::Event(e)) = SseDecoder::new().decode(&mut buf).unwrap() else {
         panic!("expected an event")
     };
-    for field in [&e.data, &e.event_type, &e.last_event_id] {
-        let p = field.as_bytes().as_ptr() as usize;
-        assert!(p >= base && p < end, "{field:?} was copied");
+    assert_eq!(e.data, long.as_str());
+    let p = e.data.as_bytes().as_ptr() as usize;
+    assert!(p >= base && p < end, "the long data was copied");
+    assert!(!e.data.is_inline());
+    assert!(e.event_type.is_inline() && e.last_event_id.is_inline());
+    assert_eq!((&*e.event_type, &*e.last_event_id), ("t", "1"));
+}
+
+/// A value of exactly `INLINE_CAPACITY` bytes is inline, one more is shared;
+/// both decode to the same text, and an event of only short values leaves
+/// the read buffer unshared (it was advanced, not split).
+#[test]
+fn inline_capacity_boundary() {
+    for len in [Utf8Bytes::INLINE_CAPACITY, Utf8Bytes::INLINE_CAPACITY + 1] {
+        let data = "d".repeat(len);
+        let mut buf = BytesMut::from(format!("data: {data}\n\n").as_str());
+        let Some(SseItem::Event(e)) = SseDecoder::new().decode(&mut buf).unwrap() else {
+            panic!("expected an event")
+        };
+        assert_eq!(e.data, data.as_str());
+        assert_eq!(
+            e.data.is_inline(),
+            len <= Utf8Bytes::INLINE_CAPACITY,
+            "len {len}"
+        );
     }
 }
 
@@ -517,4 +542,126 @@ fn event_split_at_every_byte_keeps_its_values() {
         ("token", "{\"t\":\"w\"}", "42")
     );
     assert!(buf.is_empty());
+}
+
+// ---- the simple-event fast path ---------------------------------------------
+
+/// Runs `dec` over `chunks`, recording items and errors (by kind and line)
+/// and the last event ID after each call, then ends the stream.
+fn trace(mut dec: SseDecoder, chunks: &[Vec<u8>]) -> Vec<String> {
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    let mut record = |r: Result<Option<SseItem>, DecodeError>, dec: &SseDecoder| {
+        let done = !matches!(r, Ok(Some(_)) | Err(_));
+        out.push(format!(
+            "{r:?} id={:?} line={}",
+            dec.last_event_id(),
+            dec.line_number
+        ));
+        done
+    };
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        loop {
+            let r = dec.decode(&mut buf);
+            if record(r, &dec) {
+                break;
+            }
+        }
+    }
+    loop {
+        let r = dec.decode_eof(&mut buf);
+        if record(r, &dec) {
+            break;
+        }
+    }
+    out
+}
+
+/// Lines meant to sit on both sides of every condition of
+/// `simple_event.rs`: known and unknown fields, short values and values at
+/// and past `INLINE_CAPACITY`, non-ASCII and invalid UTF-8, NUL in an id,
+/// empty values, a space or not after ':', comments, retry, all three line
+/// ends.
+fn simple_event_stream() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let value = prop_oneof![
+        Just(String::new()),
+        "[a-z0-9{}\":,]{1,12}",
+        Just("v".repeat(Utf8Bytes::INLINE_CAPACITY)),
+        Just("v".repeat(Utf8Bytes::INLINE_CAPACITY + 1)),
+        Just("é".repeat(3)),
+        Just("a\0b".to_string()),
+        Just(" lead".to_string()),
+    ];
+    let name = prop_oneof![
+        4 => Just("data"),
+        2 => Just("id"),
+        2 => Just("event"),
+        1 => Just("retry"),
+        1 => Just(""),
+        1 => Just("dat"),
+        1 => Just("Data"),
+    ];
+    let sep = prop_oneof![Just(": "), Just(":"), Just("")];
+    let end = prop_oneof![6 => Just("\n"), 1 => Just("\r\n"), 1 => Just("\r")];
+    let line = (name, sep, value, end.clone())
+        .prop_map(|(n, s, v, e)| format!("{n}{s}{v}{e}").into_bytes());
+    let blank = end.prop_map(|e| e.as_bytes().to_vec());
+    let raw = prop_oneof![
+        Just(b"data: \xff\xfe\n".to_vec()),
+        Just(b"\xef\xbb\xbf".to_vec())
+    ];
+    proptest::collection::vec(prop_oneof![6 => line, 3 => blank, 1 => raw], 0..24)
+        .prop_map(|parts| parts.concat())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Law: the fast path changes nothing observable. With it on and off,
+    /// every `decode` call returns the same result (items, errors by line),
+    /// leaves the same last event ID and line count, for any read split and
+    /// small limits that the fast path must respect.
+    #[test]
+    fn simple_event_path_agrees_with_the_general_path(
+        input in simple_event_stream(),
+        cuts in proptest::collection::vec(0usize..400, 0..6),
+        max_line in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 4usize..48],
+        max_event in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 2usize..60],
+    ) {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(input.len())).collect();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for c in cuts.into_iter().chain([input.len()]) {
+            chunks.push(input[at..c].to_vec());
+            at = c;
+        }
+        let build = || SseDecoder::builder().max_line_length(max_line).max_event_size(max_event).build();
+        let fast = build();
+        let mut general = build();
+        general.simple_path = false;
+        proptest::prop_assert_eq!(trace(fast, &chunks), trace(general, &chunks));
+    }
+}
+
+/// The fast path is taken for a token event (so the law above compares
+/// something): the event comes back with inline values and the buffer
+/// advanced, not split.
+#[test]
+fn token_event_takes_the_simple_path() {
+    let mut dec = SseDecoder::new();
+    let mut buf = BytesMut::from("id: 7\nevent: token\ndata: {\"t\":\"hi\"}\n\ndata: x");
+    let event = dec.simple_event(&mut buf).expect("a simple event");
+    assert_eq!(
+        (&*event.event_type, &*event.data, &*event.last_event_id),
+        ("token", "{\"t\":\"hi\"}", "7")
+    );
+    assert!(event.data.is_inline() && event.event_type.is_inline());
+    assert_eq!(&buf[..], b"data: x");
+    assert_eq!(dec.line_number, 4);
+    // An incomplete event is left to the general path, untouched.
+    assert!(dec.simple_event(&mut buf).is_none());
+    assert_eq!(&buf[..], b"data: x");
 }
