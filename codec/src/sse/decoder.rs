@@ -87,6 +87,17 @@ pub struct SseDecoder {
     /// The event source's last event ID string, set on every dispatch
     /// (§9.2.6 dispatch step 1).
     last_event_id: Utf8Bytes,
+    /// Buffer for multi-line data, reused from event to event: a joined
+    /// value is split off it, and once the caller drops that event its
+    /// space is reclaimed (`BytesMut::reserve`), so a steady stream of
+    /// multi-line events allocates nothing.
+    arena: BytesMut,
+    /// Non-zero: the fast path found an incomplete event in the first
+    /// `simple_seen` bytes of the buffer and waits for a line end before
+    /// scanning it again.
+    simple_seen: usize,
+    /// Bytes the fast path has scanned in vain for the current event.
+    simple_rescanned: usize,
     /// Whether `decode` tries the simple-event fast path (`simple_event.rs`)
     /// first; off only in tests that compare the two paths.
     simple_path: bool,
@@ -227,16 +238,19 @@ impl SseDecoder {
         &self.last_event_id
     }
 
-    /// Bytes held for the event being assembled (data buffer with its LF
-    /// separators, plus the event type); never more than `max_event_size`.
+    /// Bytes the decoder holds for the event being assembled (data buffer
+    /// with its LF separators, plus the event type); never more than
+    /// `max_event_size`. (An incomplete event of a few short lines may
+    /// instead be left in the read buffer until its blank line arrives, and
+    /// counts 0 here: the fast path of `simple_event.rs`.)
     ///
     /// ```
     /// use bytes::BytesMut;
     /// use tokio_util::codec::Decoder;
     /// let mut dec = pushcodec::sse::SseDecoder::new();
-    /// let mut buf = BytesMut::from("data: ab\ndata: c\n");
+    /// let mut buf = BytesMut::from("data: ab\ndata: c\ndata: d\ndata: e\ndata: f\n");
     /// assert_eq!(dec.decode(&mut buf).unwrap(), None);
-    /// assert_eq!(dec.pending_event_size(), 4); // "ab\nc"
+    /// assert_eq!(dec.pending_event_size(), 10); // "ab\nc\nd\ne\nf"
     /// ```
     pub fn pending_event_size(&self) -> usize {
         self.data.len() + self.event_type.as_ref().map_or(0, Val::len)
@@ -252,6 +266,8 @@ impl SseDecoder {
     /// event ID (see [`SseDecoderBuilder::last_event_id`]).
     fn reset_stream(&mut self) {
         self.held = 0;
+        self.simple_seen = 0;
+        self.simple_rescanned = 0;
         self.lines.reset();
         self.at_stream_start = true;
         self.line_number = 0;
@@ -273,11 +289,8 @@ impl SseDecoder {
             DataBuffer::Empty => return None,
             // Step 3: the trailing LF is never stored.
             DataBuffer::One(v) => v.ready(),
-            DataBuffer::Many(b) => {
-                self.data_capacity_hint = b.len().min(DATA_HINT_CAP);
-                // Every appended value was UTF-8 (`value_at`).
-                Utf8Bytes::from_bytes_unchecked(b.freeze())
-            }
+            // Every appended value was UTF-8 (`value_at`).
+            DataBuffer::Many(b) => self.finish_data_buffer(b),
         };
         // Steps 5–6: type `message` unless the event type buffer is non-empty.
         let event_type = match event_type {
@@ -289,6 +302,30 @@ impl SseDecoder {
             data,
             last_event_id: self.last_event_id.clone(),
         }))
+    }
+
+    /// The reusable data buffer (`arena`), empty, with room for `need` bytes
+    /// or the size of the last joined data (capped), whichever is larger.
+    pub(super) fn take_data_buffer(&mut self, need: usize) -> BytesMut {
+        let mut b = std::mem::take(&mut self.arena);
+        b.clear();
+        b.reserve(need.max(self.data_capacity_hint.min(self.max_event_size)));
+        b
+    }
+
+    /// The joined data of an event, split off the data buffer; the rest of
+    /// that buffer (if not oversized) is kept for the next event.
+    pub(super) fn finish_data_buffer(&mut self, mut joined: BytesMut) -> Utf8Bytes {
+        self.data_capacity_hint = joined.len().min(DATA_HINT_CAP);
+        // The whole allocation stays alive while the rest is kept: keep it
+        // only if it is small, so one huge event does not pin its memory.
+        let keep = joined.capacity() <= DATA_HINT_CAP;
+        // Valid UTF-8: every caller checked what it appended.
+        let data = Utf8Bytes::from_bytes_unchecked(joined.split().freeze());
+        if keep {
+            self.arena = joined;
+        }
+        data
     }
 
     /// Fails the current event: it is discarded up to the next blank line.
@@ -490,8 +527,7 @@ impl SseDecoder {
             DataBuffer::One(first) => {
                 let first = first.bytes(src);
                 let need = first.len() + 1 + bytes.len();
-                let cap = need.max(self.data_capacity_hint.min(self.max_event_size));
-                let mut joined = BytesMut::with_capacity(cap);
+                let mut joined = self.take_data_buffer(need);
                 joined.extend_from_slice(first);
                 joined.extend_from_slice(b"\n");
                 joined.extend_from_slice(bytes);
@@ -654,6 +690,9 @@ impl SseDecoderBuilder {
             data_capacity_hint: 0,
             held: 0,
             last_event_id: self.last_event_id,
+            arena: BytesMut::new(),
+            simple_seen: 0,
+            simple_rescanned: 0,
             simple_path: true,
         }
     }
@@ -677,8 +716,38 @@ impl Decoder for SseDecoder {
                 self.at_stream_start = false;
             }
         }
-        if let Some(event) = self.simple_event(src) {
-            return Ok(Some(SseItem::Event(event)));
+        if self.simple_seen > 0 {
+            // The fast path found an incomplete event in `src[..seen]`. Until a line end arrives (or a CR that ended
+            // those bytes is followed by anything), no new line is complete:
+            // the general path would do nothing either.
+            let seen = std::mem::take(&mut self.simple_seen);
+            if src.len() >= seen && src.len() <= self.max_line_length {
+                if src.len() == seen || memchr::memchr2(b'\n', b'\r', &src[seen - 1..]).is_none() {
+                    self.simple_seen = src.len();
+                    return Ok(None);
+                }
+            }
+        }
+        match self.simple_event(src) {
+            Ok(event) => {
+                self.simple_rescanned = 0;
+                return Ok(Some(SseItem::Event(event)));
+            }
+            Err(Stop::Incomplete)
+                if !src.is_empty()
+                    && src.len() <= self.max_line_length
+                    && self.simple_rescanned <= src.len() =>
+            {
+                // Rescanned from the event's start when a line end arrives.
+                // Budget: the bytes scanned in vain for this event never
+                // exceed twice its length (else the general path, which
+                // resumes where it stopped, takes over); the buffer stays
+                // within `max_line_length`, so no limit is checked late.
+                self.simple_rescanned += src.len();
+                self.simple_seen = src.len();
+                return Ok(None);
+            }
+            Err(_) => self.simple_rescanned = 0,
         }
         let mut pos = std::mem::take(&mut self.held);
         if pos > src.len() {
@@ -731,6 +800,7 @@ impl Decoder for SseDecoder {
 
 #[path = "simple_event.rs"]
 mod simple_event;
+use simple_event::Stop;
 
 #[cfg(test)]
 #[path = "decoder_tests.rs"]

@@ -166,7 +166,7 @@ impl LineSplitter {
 /// Bytes checked a word at a time before handing the rest to `memchr2`
 /// (32 measured best on both token lines and 66-byte lines; 64 made the
 /// 66-byte lines 15 % slower, 16 the token lines 5 %).
-const SHORT_SCAN: usize = 32;
+pub(crate) const SHORT_SCAN: usize = 32;
 
 /// Position of the first CR or LF in `hay`, and whether every byte before
 /// it is known to be ASCII (`false` means "not checked" as often as "not
