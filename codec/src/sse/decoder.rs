@@ -246,11 +246,12 @@ impl SseDecoder {
     ///
     /// ```
     /// use bytes::BytesMut;
+    /// use pushcodec::sse::{SseDecoder, SseItem};
     /// use tokio_util::codec::Decoder;
-    /// let mut dec = pushcodec::sse::SseDecoder::new();
-    /// let mut buf = BytesMut::from("data: ab\ndata: c\ndata: d\ndata: e\ndata: f\n");
-    /// assert_eq!(dec.decode(&mut buf).unwrap(), None);
-    /// assert_eq!(dec.pending_event_size(), 10); // "ab\nc\nd\ne\nf"
+    /// let mut dec = SseDecoder::builder().emit_comments(true).build();
+    /// let mut buf = BytesMut::from("data: ab\ndata: c\n: note\n");
+    /// assert_eq!(dec.decode(&mut buf).unwrap(), Some(SseItem::Comment("note".into())));
+    /// assert_eq!(dec.pending_event_size(), 4); // "ab\nc"
     /// ```
     pub fn pending_event_size(&self) -> usize {
         self.data.len() + self.event_type.as_ref().map_or(0, Val::len)
@@ -721,11 +722,12 @@ impl Decoder for SseDecoder {
             // those bytes is followed by anything), no new line is complete:
             // the general path would do nothing either.
             let seen = std::mem::take(&mut self.simple_seen);
-            if src.len() >= seen && src.len() <= self.max_line_length {
-                if src.len() == seen || memchr::memchr2(b'\n', b'\r', &src[seen - 1..]).is_none() {
-                    self.simple_seen = src.len();
-                    return Ok(None);
-                }
+            if src.len() >= seen
+                && src.len() <= self.max_line_length
+                && (src.len() == seen || memchr::memchr2(b'\n', b'\r', &src[seen - 1..]).is_none())
+            {
+                self.simple_seen = src.len();
+                return Ok(None);
             }
         }
         match self.simple_event(src) {
