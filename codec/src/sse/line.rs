@@ -176,14 +176,14 @@ pub(crate) const SHORT_SCAN: usize = 32;
 /// first [`SHORT_SCAN`] bytes are checked eight at a time with integer
 /// operations, which also tell whether they are ASCII (so the line's values
 /// need no UTF-8 check), the rest with `memchr2`.
-#[inline]
+#[inline(always)]
 pub(crate) fn find_line_end(hay: &[u8]) -> (Option<usize>, bool) {
     find_line_end_within::<SHORT_SCAN>(hay)
 }
 
 /// [`find_line_end`] with the word-at-a-time part `SHORT` bytes long (a
 /// multiple of 8).
-#[inline]
+#[inline(always)]
 pub(crate) fn find_line_end_within<const SHORT: usize>(hay: &[u8]) -> (Option<usize>, bool) {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;

@@ -34,6 +34,7 @@ mod event;
 mod field;
 mod line;
 mod reconnect;
+mod scan;
 
 pub use body::{body_stream, BodyStream};
 pub use decoder::{SseDecoder, SseDecoderBuilder, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_LENGTH};

@@ -29,9 +29,9 @@
 //! reads): token events 1,322 → 795, 20-line events 12,483 → see
 //! `BENCHMARKS.md` for the figures and ratios.
 
-use super::{DataBuffer, SseDecoder};
+use super::{is_utf8, DataBuffer, SseDecoder};
 use crate::sse::event::Event;
-use crate::sse::line::{find_line_end, SHORT_SCAN};
+use crate::sse::scan::LineEnds;
 use crate::Utf8Bytes;
 use bytes::{Buf, BufMut, BytesMut};
 use std::ops::Range;
@@ -90,25 +90,19 @@ impl SseDecoder {
         let mut lines = 0u64;
         let mut event_type: Option<Range<usize>> = None;
         let mut id: Option<Range<usize>> = None;
-        let mut long_lines = false;
+        let mut line_ends = LineEnds::new(buf);
         loop {
             let rest = &buf[pos..];
             // §9.2.6 lines end in CRLF, LF or CR.
-            // After a long line (multi-line data), the next is likely long
-            // too: straight to `memchr2`, without the word-at-a-time start.
-            let (found, ascii) = if long_lines {
-                (memchr::memchr2(b'\n', b'\r', rest), false)
-            } else {
-                find_line_end(rest)
-            };
-            let Some(len) = found else {
+            let (found, ascii) = line_ends.find(pos);
+            let Some(end) = found else {
                 return Err(if joined_invalid(data) {
                     Stop::Bail
                 } else {
                     Stop::Incomplete
                 });
             };
-            long_lines = len >= SHORT_SCAN;
+            let len = end - pos;
             if len > self.max_line_length {
                 return Err(Stop::Bail);
             }
@@ -217,7 +211,7 @@ impl SseDecoder {
         match data {
             Data::None => {
                 let v = &buf[value.clone()];
-                if !(ascii || v.is_ascii() || simdutf8::basic::from_utf8(v).is_ok()) {
+                if !(ascii || is_utf8(v)) {
                     return None;
                 }
                 *data = Data::One(value);
