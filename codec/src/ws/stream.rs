@@ -446,6 +446,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     fn poll_next_msg(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        // Fast path: a data message already in the read buffer, and nothing
+        // else to do (no close, pong or queued write). Returns without
+        // registering the waker (a mutex and a waker comparison per message:
+        // 4 % of a 5,000-connection profile, more on 16-byte messages);
+        // registration is only needed before a poll that can return
+        // `Pending`, which the general path below still does first.
+        if self.failing.is_none()
+            && !self.read_done
+            && !self.close_received
+            && self.pending_pong.is_none()
+            && self.pending_close.is_none()
+            && self.wbuf.is_empty()
+        {
+            match self.codec.decode(&mut self.rbuf) {
+                Ok(Some(msg @ (Message::Text(_) | Message::Binary(_)))) => {
+                    return Poll::Ready(Some(Ok(msg)));
+                }
+                Ok(Some(msg)) => {
+                    self.fanout.register(READER, cx.waker());
+                    return Poll::Ready(Some(Ok(self.on_control(msg, cx))));
+                }
+                Ok(None) => {}
+                Err(e) => self.fail(e),
+            }
+        }
         self.fanout.register(READER, cx.waker());
         self.ensure_timer();
         loop {
@@ -498,29 +523,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
             }
             match self.codec.decode(&mut self.rbuf) {
-                Ok(Some(msg)) => {
-                    match &msg {
-                        Message::Ping(p) => {
-                            self.pending_pong = Some(p.clone());
-                            let _ = self.poll_flush_all();
-                        }
-                        Message::Close(cf) => {
-                            self.close_received = true;
-                            self.arm_close_timer();
-                            if !self.close_sent && self.pending_close.is_none() {
-                                self.pending_close = Some(cf.as_ref().map(|cf| CloseFrame {
-                                    code: cf.code,
-                                    reason: Utf8Bytes::default(),
-                                }));
-                            }
-                            // Wake a writer waiting in close().
-                            Arc::clone(&self.fanout).wake_by_ref();
-                            self.fanout.register(READER, cx.waker());
-                        }
-                        _ => {}
-                    }
-                    return Poll::Ready(Some(Ok(msg)));
-                }
+                Ok(Some(msg)) => return Poll::Ready(Some(Ok(self.on_control(msg, cx)))),
                 Ok(None) => {}
                 Err(e) => {
                     self.fail(e);
@@ -555,6 +558,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 Poll::Ready(Ok(_)) => {}
             }
         }
+    }
+
+    /// What a received message sets in motion before it is handed out: a
+    /// Ping queues its Pong, a Close starts the closing handshake (RFC 6455
+    /// §5.5.2, §5.5.1). Data messages pass through.
+    fn on_control(&mut self, msg: Message, cx: &mut Context<'_>) -> Message {
+        match &msg {
+            Message::Ping(p) => {
+                self.pending_pong = Some(p.clone());
+                let _ = self.poll_flush_all();
+            }
+            Message::Close(cf) => {
+                self.close_received = true;
+                self.arm_close_timer();
+                if !self.close_sent && self.pending_close.is_none() {
+                    self.pending_close = Some(cf.as_ref().map(|cf| CloseFrame {
+                        code: cf.code,
+                        reason: Utf8Bytes::default(),
+                    }));
+                }
+                // Wake a writer waiting in close().
+                Arc::clone(&self.fanout).wake_by_ref();
+                self.fanout.register(READER, cx.waker());
+            }
+            _ => {}
+        }
+        msg
     }
 
     /// Reads into the read buffer's free space (at most [`MAX_READ`]
