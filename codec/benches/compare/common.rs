@@ -61,6 +61,20 @@ pub fn copy_to_scratch(src: &[u8]) -> usize {
     })
 }
 
+thread_local! {
+    static LINE_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on an empty buffer that keeps its capacity from run to run (so
+/// the timed runs after the first neither allocate nor page-fault).
+pub fn with_line_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    LINE_SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        s.clear();
+        f(&mut s)
+    })
+}
+
 pub fn allocs() -> u64 {
     ALLOCS.load(Relaxed)
 }

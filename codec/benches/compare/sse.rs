@@ -134,6 +134,12 @@ pub fn decoders() -> Vec<(&'static str, &'static str, &'static str, SseDecode)> 
             "lines",
             limit_reads_copy_scan,
         ),
+        (
+            "limit-line-copy+memchr",
+            "limit",
+            "lines",
+            limit_line_copy_scan,
+        ),
         ("limit-memcpy", "limit", "bytes", limit_memcpy),
     ]
 }
@@ -255,6 +261,34 @@ fn limit_reads_copy_scan(w: &SseWork, chunks: &[Bytes], _check: bool) -> Summary
         bytes: w.wire.len() as u64,
         hash: 0,
     }
+}
+
+/// The limit for a decoder that hands each line out contiguous (any
+/// decoder whose values are one slice or one string): copy each read onto
+/// the end of a buffer holding the line so far (reused across runs), scan
+/// the new bytes with memchr2, and start the buffer over after a line end.
+/// Unlike `limit-reads-copy+memchr`, a long line is written to a buffer as
+/// long as the line, as it must be.
+fn limit_line_copy_scan(_w: &SseWork, chunks: &[Bytes], _check: bool) -> Summary {
+    crate::common::with_line_scratch(|buf| {
+        let mut n = 0;
+        let mut bytes = 0;
+        for c in chunks {
+            let start = buf.len();
+            buf.extend_from_slice(c);
+            let found = memchr::memchr2_iter(b'\n', b'\r', black_box(&buf[start..])).count();
+            n += found;
+            bytes += c.len();
+            if found > 0 {
+                buf.clear();
+            }
+        }
+        Summary {
+            items: n as u64,
+            bytes: bytes as u64,
+            hash: 0,
+        }
+    })
 }
 
 /// The copy limit: the same bytes copied once into a buffer allocated (and
