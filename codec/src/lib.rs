@@ -10,7 +10,9 @@
 //!   encoder that cannot emit a broken stream.
 //!
 //! Payloads are handed out as [`bytes::Bytes`] slices of the read buffer: no
-//! copy and no allocation per frame or per single-line event.
+//! copy and no allocation per frame or per event. (SSE values of at most 38
+//! bytes are copied inline instead, see [`Utf8Bytes`]: cheaper than sharing
+//! at that size.)
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -2,6 +2,9 @@
 //! (HTML §9.2.6) as a [`tokio_util::codec::Decoder`].
 //!
 //! ```text
+//!  fast path (simple_event.rs): a complete event of data/id/event lines,
+//!  scanned 64 bytes at a time (scan.rs) ──▶ SseItem::Event, or "no":
+//!
 //!  bytes ──(line.rs: CR/LF/CRLF, memchr, resumable)──▶ line
 //!  line  ──(UTF-8 with U+FFFD, per line)──▶ text
 //!  text  ──(field.rs: first ':', one space)──▶ (name, value)

@@ -7,8 +7,12 @@ use std::time::Duration;
 /// One dispatched event (§9.2.6 "dispatch the event", steps 1–6), as an
 /// `EventSource` hands it to `onmessage`/`addEventListener`.
 ///
-/// All three fields are [`Utf8Bytes`]; a single-line `data` value and the
-/// `event` and `id` values are slices of the read buffer, not copies.
+/// All three fields are [`Utf8Bytes`]. A value of at most
+/// [`Utf8Bytes::INLINE_CAPACITY`] (38) bytes — a token, an event type, an ID
+/// — is copied into the value itself (cheaper than a shared slice's atomic
+/// reference count, and it leaves the read buffer unshared); a longer
+/// single-line `data` value is a slice of the read buffer, not a copy; a
+/// multi-line `data` value is joined in a buffer the decoder reuses.
 ///
 /// ```
 /// use bytes::BytesMut;

@@ -264,12 +264,32 @@ impl FrameCodec {
         src: &mut BytesMut,
         budget: Option<(u64, usize)>,
     ) -> Result<Option<Frame>, Error> {
-        let (header, header_len) = match self.pending {
+        match self.decode_or_in_place(src, budget, |_| false)? {
+            Some(Decoded::Frame(frame)) => Ok(Some(frame)),
+            // `in_place` said no to every frame.
+            Some(Decoded::InPlace { .. }) | None => Ok(None),
+        }
+    }
+
+    /// [`FrameCodec::decode_with_budget`], except that a complete frame
+    /// whose header `in_place` accepts is not split off: its payload is
+    /// unmasked in place and its range in `src` returned, for a caller that
+    /// copies the payload anyway (the message layer's reassembly buffer) and
+    /// then advances `src` past `payload.end`. That saves the shared slice
+    /// (an atomic reference count up and down) per fragment.
+    pub(crate) fn decode_or_in_place(
+        &mut self,
+        src: &mut BytesMut,
+        budget: Option<(u64, usize)>,
+        in_place: impl FnOnce(&FrameHeader) -> bool,
+    ) -> Result<Option<Decoded>, Error> {
+        // The header is kept in `pending` only while its payload is
+        // incomplete (a complete frame, the common case, never stores it).
+        let (header, header_len) = match self.pending.take() {
             Some(p) => p,
             None => match FrameHeader::parse(src)? {
                 Some((h, n)) => {
                     self.check(&h, budget)?;
-                    self.pending = Some((h, n));
                     (h, n)
                 }
                 None => {
@@ -283,24 +303,45 @@ impl FrameCodec {
         let payload_len = header.payload_len as usize;
         let total = header_len + payload_len;
         if src.len() < total {
+            self.pending = Some((header, header_len));
             src.reserve((total - src.len()).min(MAX_RESERVE_STEP));
             return Ok(None);
         }
-        self.pending = None;
-        src.advance(header_len);
-        let mut payload = src.split_to(payload_len);
         let done = std::mem::take(&mut self.unmasked);
         self.last_unmasked = done;
+        if in_place(&header) {
+            if let Some(key) = header.mask {
+                apply_mask(&mut src[header_len + done..total], key, done);
+            }
+            return Ok(Some(Decoded::InPlace {
+                header,
+                payload: header_len..total,
+            }));
+        }
+        src.advance(header_len);
+        let mut payload = src.split_to(payload_len);
         if let Some(key) = header.mask {
             apply_mask(&mut payload[done..], key, done);
         }
-        Ok(Some(Frame {
+        Ok(Some(Decoded::Frame(Frame {
             fin: header.fin,
             rsv: header.rsv,
             opcode: header.opcode,
             payload: payload.freeze(),
-        }))
+        })))
     }
+}
+
+/// What [`FrameCodec::decode_or_in_place`] produced.
+pub(crate) enum Decoded {
+    /// A frame split off the buffer (zero-copy payload).
+    Frame(Frame),
+    /// A frame left in the buffer, its payload unmasked at `payload`; the
+    /// caller advances the buffer past `payload.end`.
+    InPlace {
+        header: FrameHeader,
+        payload: std::ops::Range<usize>,
+    },
 }
 
 impl FrameCodec {

@@ -13,14 +13,14 @@
 //! arrive (unmasked in place as they come, each byte once) — RFC 6455 §8.1.
 //! Control frames may arrive between fragments and are handed out at once.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::close::CloseFrame;
 use super::config::WebSocketConfig;
 use super::error::Error;
 use super::frame::OpCode;
-use super::frame_codec::{FrameCodec, Role};
+use super::frame_codec::{Decoded, FrameCodec, Role};
 use super::message::Message;
 use super::utf8::Utf8Validator;
 use crate::Utf8Bytes;
@@ -177,70 +177,59 @@ impl Decoder for MessageCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
         loop {
             let already = self.partial.as_ref().map_or(0, |p| p.buf.len() as u64);
-            let frame = match self
-                .frames
-                .decode_with_budget(src, Some((already, self.max_message_size)))?
-            {
-                Some(f) => f,
+            // Fragments (a non-final data frame, or any data frame while a
+            // message is being reassembled) are copied into the reassembly
+            // buffer anyway: they are unmasked and copied in place, without
+            // being split off the read buffer as a shared slice first.
+            let fragmented = self.partial.is_some();
+            let decoded = self.frames.decode_or_in_place(
+                src,
+                Some((already, self.max_message_size)),
+                |h| !h.opcode.is_control() && (fragmented || !h.fin),
+            )?;
+            // Payload bytes already validated while the frame arrived.
+            let seen = self.frames.last_frame_seen_early();
+            let frame = match decoded {
+                Some(Decoded::Frame(f)) => f,
+                Some(Decoded::InPlace { header, payload }) => {
+                    let message =
+                        self.add_fragment(header.opcode, header.fin, &src[payload.clone()], seen);
+                    src.advance(payload.end);
+                    match message? {
+                        Some(m) => return Ok(Some(m)),
+                        None => continue,
+                    }
+                }
                 None => {
                     self.validate_arrived_text(src)?;
                     return Ok(None);
                 }
             };
-            // Payload bytes already validated while the frame arrived.
-            let seen = self.frames.last_frame_seen_early();
             let payload: Bytes = frame.payload;
             match frame.opcode {
                 OpCode::Ping => return Ok(Some(Message::Ping(payload))),
                 OpCode::Pong => return Ok(Some(Message::Pong(payload))),
                 OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(payload)?))),
-                OpCode::Text | OpCode::Binary => {
-                    if self.partial.is_some() {
-                        return Err(Error::ExpectedContinuation {
-                            opcode: frame.opcode,
-                        });
+                // A final data frame with no message in progress: the whole
+                // message, handed out as the slice of the read buffer.
+                OpCode::Text | OpCode::Binary if frame.fin && !fragmented => {
+                    if frame.opcode == OpCode::Binary {
+                        return Ok(Some(Message::Binary(payload)));
                     }
-                    let text = frame.opcode == OpCode::Text;
-                    if text {
-                        if seen == 0 {
-                            self.utf8.reset();
-                        }
-                        self.feed_utf8(&payload[seen..])?;
+                    if seen == 0 {
+                        self.utf8.reset();
                     }
-                    if frame.fin {
-                        if !text {
-                            return Ok(Some(Message::Binary(payload)));
-                        }
-                        self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
-                        return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
-                            payload,
-                        ))));
-                    }
-                    let cap = payload
-                        .len()
-                        .max(self.reassembly_hint.min(self.max_message_size));
-                    let mut buf = BytesMut::with_capacity(cap);
-                    buf.extend_from_slice(&payload);
-                    self.partial = Some(Partial { text, buf });
+                    self.feed_utf8(&payload[seen..])?;
+                    self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
+                    return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
+                        payload,
+                    ))));
                 }
-                OpCode::Continuation => {
-                    let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
-                    if p.text {
-                        self.utf8
-                            .feed(&payload[seen..])
-                            .map_err(|e| Self::utf8_err(e.offset))?;
-                    }
-                    grow_within(&mut p.buf, payload.len(), self.max_message_size);
-                    p.buf.extend_from_slice(&payload);
-                    if frame.fin {
-                        let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
-                        self.reassembly_hint = p.buf.len().min(REASSEMBLY_HINT_CAP);
-                        let data = p.buf.freeze();
-                        if p.text {
-                            self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
-                            return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(data))));
-                        }
-                        return Ok(Some(Message::Binary(data)));
+                // Fragments are decoded in place (above); a continuation with
+                // nothing to continue comes here.
+                opcode => {
+                    if let Some(m) = self.add_fragment(opcode, frame.fin, &payload, seen)? {
+                        return Ok(Some(m));
                     }
                 }
             }
@@ -249,6 +238,64 @@ impl Decoder for MessageCodec {
 }
 
 impl MessageCodec {
+    /// A data frame that is part of a fragmented message (§5.4): the first
+    /// (non-final Text/Binary) starts the reassembly buffer, a Continuation
+    /// appends to it and, if final, completes the message. `payload` is the
+    /// unmasked payload, `seen` how many of its bytes were UTF-8-checked
+    /// while the frame arrived.
+    fn add_fragment(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+        seen: usize,
+    ) -> Result<Option<Message>, Error> {
+        match opcode {
+            OpCode::Text | OpCode::Binary => {
+                if self.partial.is_some() {
+                    return Err(Error::ExpectedContinuation { opcode });
+                }
+                let text = opcode == OpCode::Text;
+                if text {
+                    if seen == 0 {
+                        self.utf8.reset();
+                    }
+                    self.feed_utf8(&payload[seen..])?;
+                }
+                let cap = payload
+                    .len()
+                    .max(self.reassembly_hint.min(self.max_message_size));
+                let mut buf = BytesMut::with_capacity(cap);
+                buf.extend_from_slice(payload);
+                self.partial = Some(Partial { text, buf });
+                Ok(None)
+            }
+            OpCode::Continuation => {
+                let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
+                if p.text {
+                    self.utf8
+                        .feed(&payload[seen..])
+                        .map_err(|e| Self::utf8_err(e.offset))?;
+                }
+                grow_within(&mut p.buf, payload.len(), self.max_message_size);
+                p.buf.extend_from_slice(payload);
+                if !fin {
+                    return Ok(None);
+                }
+                let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
+                self.reassembly_hint = p.buf.len().min(REASSEMBLY_HINT_CAP);
+                let data = p.buf.freeze();
+                if p.text {
+                    self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
+                    return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(data))));
+                }
+                Ok(Some(Message::Binary(data)))
+            }
+            // Control frames never reach here (handled by `decode`).
+            _ => Ok(None),
+        }
+    }
+
     fn feed_utf8(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.utf8.feed(bytes).map_err(|e| Self::utf8_err(e.offset))
     }
