@@ -116,15 +116,21 @@ def target(name, value, ok):
     lines.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
 
 
-for w, need in (("text_16B_x100k", 2.0), ("text_256B_4frags_x10k", 2.0)):
+# The issue: "≥ 2× the fastest peer on 16-byte frames and on fragmented
+# messages" — 16-byte frames compared at frame level, fragmented messages at
+# message level (reassembled). The other two pairings are reported too, as
+# "extra" rows (stricter than the issue asks).
+for w, level, extra in (("text_16B_x100k", "frames", False),
+                        ("text_256B_4frags_x10k", "messages", False),
+                        ("text_16B_x100k", "messages", True),
+                        ("text_256B_4frags_x10k", "frames", True)):
     g = f"ws_decode_stream_{w}"
     if g in groups:
-        o, p, x = ratio_best_ours(g, "messages")
-        target(f"WS decode {w}, messages, ≥ {need}× fastest peer",
-               f"{x:.2f}× ({o['id']} vs {p['id']})", x >= need)
-        o, p, x = ratio_best_ours(g, "frames")
-        target(f"WS decode {w}, frames, ≥ {need}× fastest peer",
-               f"{x:.2f}× ({o['id']} vs {p['id']})", x >= need)
+        o, p, x = ratio_best_ours(g, level)
+        what = {"frames": "16-byte frames" if "16B" in w else "fragments as frames",
+                "messages": "fragmented messages" if "frags" in w else "16-byte whole messages"}[level]
+        target(f"WS decode {what} ({w}, {level} level), ≥ 2.0× fastest peer" + (" — extra, not in the issue" if extra else ""),
+               f"{x:.2f}× ({o['id']} vs {p['id']})", x >= 2.0)
 g = "ws_decode_buf_binary_1MiB_x16"
 if g in groups:
     for ident in ("pushcodec-FrameCodec", "pushcodec-MessageCodec"):

@@ -320,8 +320,11 @@ impl FrameCodec {
         }
         src.advance(header_len);
         let mut payload = src.split_to(payload_len);
-        if let Some(key) = header.mask {
-            apply_mask(&mut payload[done..], key, done);
+        match header.mask {
+            // The usual case, spelled out so the key rotation folds away.
+            Some(key) if done == 0 => apply_mask(&mut payload, key, 0),
+            Some(key) => apply_mask(&mut payload[done..], key, done),
+            None => {}
         }
         Ok(Some(Decoded::Frame(Frame {
             fin: header.fin,

@@ -21,6 +21,7 @@
 /// apply_mask(&mut data, key, 0); // masking twice restores the data
 /// assert_eq!(&data, b"Hello, world");
 /// ```
+#[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
     let p = phase % 4;
     // Rotate the key so that rotated[0] applies to buf[0].
