@@ -92,9 +92,13 @@ pub struct SseDecoder {
     last_event_id: Utf8Bytes,
     /// Buffer for multi-line data, reused from event to event: a joined
     /// value is split off it, and once the caller drops that event its
-    /// space is reclaimed (`BytesMut::reserve`), so a steady stream of
-    /// multi-line events allocates nothing.
-    arena: BytesMut,
+    /// space is reclaimed (`BytesMut::try_reclaim`), so a steady stream of
+    /// multi-line events allocates nothing; while the caller holds events,
+    /// each gets a buffer of its own (one allocation).
+    arena: Option<BytesMut>,
+    /// The data buffer in progress came from `arena` (split at dispatch),
+    /// not a new one (frozen whole).
+    data_split: bool,
     /// Non-zero: the fast path found an incomplete event in the first
     /// `simple_seen` bytes of the buffer and waits for a line end before
     /// scanning it again.
@@ -313,28 +317,53 @@ impl SseDecoder {
         }))
     }
 
-    /// The reusable data buffer (`arena`), empty, with room for `need` bytes
-    /// or the size of the last joined data (capped), whichever is larger.
+    /// An empty buffer for multi-line data with room for `need` bytes or the
+    /// size of the last joined data (capped), whichever is larger: the rest
+    /// of the last one (`arena`), reclaimed once the caller has dropped the
+    /// events that use it; else a new one.
     pub(super) fn take_data_buffer(&mut self, need: usize) -> BytesMut {
-        let mut b = std::mem::take(&mut self.arena);
-        b.clear();
-        b.reserve(need.max(self.data_capacity_hint.min(self.max_event_size)));
-        b
+        let want = need.max(self.data_capacity_hint.min(self.max_event_size));
+        match self.arena.take() {
+            Some(mut b) => {
+                b.clear();
+                if b.try_reclaim(want) {
+                    self.data_split = true;
+                    return b;
+                }
+                // Still in use by events the caller holds: a new buffer,
+                // handed out whole (one allocation, no shared header).
+                self.arena = Some(b);
+                self.data_split = false;
+            }
+            // The first: it becomes the reusable one.
+            None => self.data_split = true,
+        }
+        BytesMut::with_capacity(want)
     }
 
-    /// The joined data of an event, split off the data buffer; the rest of
-    /// that buffer (if not oversized) is kept for the next event.
+    /// The joined data of an event: split off the reusable buffer (whose
+    /// rest is kept for the next event), or the whole new buffer.
     pub(super) fn finish_data_buffer(&mut self, mut joined: BytesMut) -> Utf8Bytes {
         self.data_capacity_hint = joined.len().min(DATA_HINT_CAP);
-        // The whole allocation stays alive while the rest is kept: keep it
-        // only if it is small, so one huge event does not pin its memory.
-        let keep = joined.capacity() <= DATA_HINT_CAP;
         // Valid UTF-8: every caller checked what it appended.
-        let data = Utf8Bytes::from_bytes_unchecked(joined.split().freeze());
-        if keep {
-            self.arena = joined;
+        let data = if self.data_split && joined.len() <= DATA_HINT_CAP {
+            let data = joined.split().freeze();
+            self.arena = Some(joined);
+            data
+        } else {
+            // (A huge event is not split either: the kept rest would pin
+            // its whole allocation.)
+            joined.freeze()
+        };
+        Utf8Bytes::from_bytes_unchecked(data)
+    }
+
+    /// Gives back a data buffer that was not used for an event.
+    pub(super) fn recycle_data_buffer(&mut self, mut joined: BytesMut) {
+        if self.data_split {
+            joined.clear();
+            self.arena = Some(joined);
         }
-        data
     }
 
     /// Fails the current event: it is discarded up to the next blank line.
@@ -712,7 +741,8 @@ impl SseDecoderBuilder {
             data_capacity_hint: 0,
             held: 0,
             last_event_id: self.last_event_id,
-            arena: BytesMut::new(),
+            arena: None,
+            data_split: false,
             simple_seen: 0,
             simple_rescanned: 0,
             simple_path: true,

@@ -74,10 +74,9 @@ impl SseDecoder {
         }
         let mut data = Data::None;
         let event = self.scan_event(src, &mut data);
-        if let Data::Joined(mut joined) = data {
+        if let Data::Joined(joined) = data {
             // Not used for an event: keep its buffer for the next one.
-            joined.clear();
-            self.arena = joined;
+            self.recycle_data_buffer(joined);
         }
         event
     }
