@@ -20,7 +20,7 @@
 use super::error::DecodeError;
 use super::event::{Event, SseItem};
 use super::field::split_field;
-use super::line::{LineSplitter, Scan};
+use super::line::{find_line_end, LineSplitter, Scan};
 use crate::Utf8Bytes;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::time::Duration;
@@ -114,6 +114,11 @@ pub struct SseDecoder {
 /// one (a long line arriving in many reads) goes to the general path, which
 /// resumes its scan where it stopped instead of rescanning the event.
 const MAX_SIMPLE_WAIT: usize = 16 << 10;
+
+/// Bytes the fast path may rescan in vain for any event, however small: a
+/// token event arriving in 7-byte reads is rescanned at each of its 4 line
+/// ends (about 120 bytes in all), cheaper than the general path.
+const MIN_RESCAN_BUDGET: usize = 512;
 
 /// Largest capacity hint kept for multi-line data buffers.
 const DATA_HINT_CAP: usize = 64 << 10;
@@ -775,7 +780,7 @@ impl Decoder for SseDecoder {
             let seen = std::mem::take(&mut self.simple_seen);
             if src.len() >= seen
                 && src.len() <= MAX_SIMPLE_WAIT.min(self.max_line_length)
-                && (src.len() == seen || memchr::memchr2(b'\n', b'\r', &src[seen - 1..]).is_none())
+                && (src.len() == seen || find_line_end(&src[seen - 1..]).0.is_none())
             {
                 self.simple_seen = src.len();
                 return Ok(None);
@@ -789,13 +794,14 @@ impl Decoder for SseDecoder {
             Err(Stop::Incomplete)
                 if !src.is_empty()
                     && src.len() <= MAX_SIMPLE_WAIT.min(self.max_line_length)
-                    && self.simple_rescanned <= src.len() =>
+                    && self.simple_rescanned <= src.len().max(MIN_RESCAN_BUDGET) =>
             {
                 // Rescanned from the event's start when a line end arrives.
                 // Budget: the bytes scanned in vain for this event never
-                // exceed twice its length (else the general path, which
-                // resumes where it stopped, takes over); the buffer stays
-                // within `max_line_length`, so no limit is checked late.
+                // exceed twice its length, or MIN_RESCAN_BUDGET for a small
+                // one (else the general path, which resumes where it
+                // stopped, takes over); the buffer stays within
+                // `max_line_length`, so no limit is checked late.
                 self.simple_rescanned += src.len();
                 self.simple_seen = src.len();
                 return Ok(None);
