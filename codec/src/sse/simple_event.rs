@@ -25,9 +25,9 @@
 //! are checked against each other on generated streams
 //! (`decoder_tests.rs`, `simple_event_path_agrees_with_the_general_path`).
 //!
-//! Measured with callgrind (instructions per event inside `decode`, 4 KiB
-//! reads): token events 1,322 → 795, 20-line events 12,483 → see
-//! `BENCHMARKS.md` for the figures and ratios.
+//! Measured with callgrind (instructions per event inside `decode`, every
+//! event on this path): token events 1,322 → 796, 20-line events 12,483 →
+//! ~6,400; ratios to the peers in `BENCHMARKS.md`.
 
 use super::{is_utf8, DataBuffer, SseDecoder};
 use crate::sse::event::Event;
