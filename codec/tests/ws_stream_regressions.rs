@@ -159,6 +159,35 @@ fn runtime_without_time_driver_fails_at_construction_not_on_peer_close() {
     );
 }
 
+// ---- 2b. With messages already buffered, the missing-time-driver panic came
+// only after they were handed out (the read fast path skipped the timer
+// set-up): when it fired depended on what the peer had sent.
+
+#[test]
+fn buffered_messages_do_not_postpone_the_missing_time_driver_panic() {
+    let early = client_bytes(&[
+        Frame::new(true, OpCode::Text, "hi"),
+        Frame::new(true, OpCode::Text, "there"),
+    ]);
+    // Built outside any runtime (no timer yet), first polled on a runtime
+    // without the time driver.
+    let (a, _b) = tokio::io::duplex(64);
+    let mut ws = WebSocketStream::from_partially_read(
+        a,
+        Role::Server,
+        WebSocketConfig::default(),
+        BytesMut::from(&early[..]),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap(); // no enable_time()
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(ws.next())));
+    assert!(
+        first.is_err(),
+        "the first poll must fail on a runtime without timers, whatever is buffered: {first:?}"
+    );
+}
+
 /// Polls a future to completion on this thread with a no-op waker (no tokio
 /// runtime at all); the in-memory duplex needs no reactor.
 fn poll_outside_runtime<F: Future>(f: F) -> F::Output {

@@ -446,6 +446,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     fn poll_next_msg(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        // First, so that a runtime without the time driver panics at the
+        // first poll as documented, not later depending on what the peer
+        // sent (one `Option` check once the timer exists).
+        self.ensure_timer();
         // Fast path: a data message already in the read buffer, and nothing
         // else to do (no close, pong or queued write). Returns without
         // registering the waker (a mutex and a waker comparison per message:
@@ -472,7 +476,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             }
         }
         self.fanout.register(READER, cx.waker());
-        self.ensure_timer();
         loop {
             if self.failing.is_some() {
                 // Send the close frame for the error and shut our side down,
