@@ -44,6 +44,13 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// reused for a reconnection behaves as a browser's `EventSource` does;
 /// [`SseDecoderBuilder::last_event_id`] seeds a fresh decoder the same way.
 ///
+/// Like tokio-util's `LinesCodec`, it expects the caller (as `FramedRead`
+/// does) to only append to the buffer between calls, or to consume items
+/// through it: an incomplete event may be kept as positions in the buffer.
+/// A caller that replaces bytes it was not handed gets wrong items for the
+/// event in progress (never a panic); start a new stream with
+/// [`Decoder::decode_eof`] or a new decoder instead.
+///
 /// ```
 /// use futures_util::StreamExt;
 /// use pushcodec::sse::{SseDecoder, SseItem};
@@ -379,6 +386,35 @@ impl SseDecoder {
             line: self.line_number,
             size,
             max: self.max_event_size,
+        }
+    }
+
+    /// Values kept as ranges of the buffer from an earlier call were checked
+    /// for UTF-8 then. A caller that replaced those bytes instead of only
+    /// appending (a misuse of the `Decoder` contract) would make them
+    /// unchecked text, and `Utf8Bytes::as_str` would panic later; re-checked
+    /// here (short values, only while an event spans calls), such values are
+    /// decoded with U+FFFD instead: wrong text for a misused buffer, never a
+    /// panic.
+    fn recheck_carried_values(&mut self, src: &[u8]) {
+        let data = match &mut self.data {
+            DataBuffer::One(v) => Some(v),
+            _ => None,
+        };
+        for v in [
+            self.last_event_id_buffer.as_mut(),
+            self.event_type.as_mut(),
+            data,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Val::Pending(r) = v {
+                let raw = &src[r.clone()];
+                if !is_utf8(raw) {
+                    *v = Val::Ready(decode_utf8_lossy(raw));
+                }
+            }
         }
     }
 
@@ -816,6 +852,8 @@ impl Decoder for SseDecoder {
             self.clear_event();
             self.last_event_id_buffer = None;
             self.lines.reset();
+        } else if pos > 0 {
+            self.recheck_carried_values(src);
         }
         let mut step = self.process_lines(src, &mut pos);
         if matches!(step, Ok(Step::NeedMore))

@@ -520,6 +520,26 @@ fn buffer_consumed_between_calls_drops_the_pending_event() {
     assert_eq!((&*ev.data, &*ev.last_event_id), ("x", ""));
 }
 
+/// A caller that refills the buffer with as many or more bytes than it held
+/// (against the `Decoder` contract) and puts invalid UTF-8 where a held
+/// value was: the carried value is re-checked and decoded with U+FFFD, so
+/// neither `decode` nor the event's `Debug`/`as_str` panics (review
+/// finding; before, `Utf8Bytes::as_str` panicked on the unchecked bytes).
+#[test]
+fn buffer_refilled_with_invalid_utf8_under_a_held_value_does_not_panic() {
+    let mut dec = SseDecoder::new();
+    // The trailing CR sends this to the general path, which holds ranges.
+    let mut buf = BytesMut::from("data: abc\r");
+    assert_eq!(dec.decode(&mut buf).unwrap(), None);
+    buf.clear();
+    buf.extend_from_slice(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\n\n");
+    let item = dec.decode(&mut buf).unwrap();
+    let Some(SseItem::Event(ev)) = item else {
+        panic!("expected the (garbled) event, got {item:?}")
+    };
+    assert_eq!(ev.data.as_str(), "\u{FFFD}\u{FFFD}\u{FFFD}");
+}
+
 /// Held ranges survive reads: an event split at every byte decodes to the
 /// same values as in one read, and the buffer is split once per event.
 #[test]
@@ -580,7 +600,9 @@ fn trace(mut dec: SseDecoder, chunks: &[Vec<u8>]) -> Vec<String> {
 /// `simple_event.rs`: known and unknown fields, short values and values at
 /// and past `INLINE_CAPACITY`, non-ASCII and invalid UTF-8, NUL in an id,
 /// empty values, a space or not after ':', comments, retry, all three line
-/// ends.
+/// ends, lines long enough for the block scanner's `memchr2` hand-over,
+/// arbitrary bytes; the decoder with comments reported or not, seeded with a
+/// last event ID or not.
 fn simple_event_stream() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     use proptest::prelude::*;
     let value = prop_oneof![
@@ -591,6 +613,9 @@ fn simple_event_stream() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         Just("é".repeat(3)),
         Just("a\0b".to_string()),
         Just(" lead".to_string()),
+        // Past the word-at-a-time part, two blocks, and the memchr2 hand-over.
+        Just("m".repeat(100)),
+        Just("l".repeat(3000)),
     ];
     let name = prop_oneof![
         4 => Just("data"),
@@ -600,6 +625,8 @@ fn simple_event_stream() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         1 => Just(""),
         1 => Just("dat"),
         1 => Just("Data"),
+        1 => Just("retryx"),
+        1 => Just("data "),
     ];
     let sep = prop_oneof![Just(": "), Just(":"), Just("")];
     let end = prop_oneof![6 => Just("\n"), 1 => Just("\r\n"), 1 => Just("\r")];
@@ -608,7 +635,8 @@ fn simple_event_stream() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     let blank = end.prop_map(|e| e.as_bytes().to_vec());
     let raw = prop_oneof![
         Just(b"data: \xff\xfe\n".to_vec()),
-        Just(b"\xef\xbb\xbf".to_vec())
+        Just(b"\xef\xbb\xbf".to_vec()),
+        proptest::collection::vec(proptest::num::u8::ANY, 0..8),
     ];
     proptest::collection::vec(prop_oneof![6 => line, 3 => blank, 1 => raw], 0..24)
         .prop_map(|parts| parts.concat())
@@ -628,6 +656,8 @@ proptest::proptest! {
         read in proptest::prop_oneof![proptest::strategy::Just(0usize), 1usize..9],
         max_line in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 4usize..48],
         max_event in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 2usize..60],
+        comments in proptest::bool::ANY,
+        seeded_id in proptest::bool::ANY,
     ) {
         // Random cut points, or reads of `read` bytes.
         let cuts = if read == 0 { cuts } else { (read..input.len()).step_by(read).collect() };
@@ -639,7 +669,13 @@ proptest::proptest! {
             chunks.push(input[at..c].to_vec());
             at = c;
         }
-        let build = || SseDecoder::builder().max_line_length(max_line).max_event_size(max_event).build();
+        let build = || {
+            let b = SseDecoder::builder()
+                .max_line_length(max_line)
+                .max_event_size(max_event)
+                .emit_comments(comments);
+            if seeded_id { b.last_event_id("seed".into()) } else { b }.build()
+        };
         let fast = build();
         let mut general = build();
         general.simple_path = false;
