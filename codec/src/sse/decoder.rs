@@ -112,6 +112,9 @@ pub struct SseDecoder {
     simple_seen: usize,
     /// Bytes the fast path has scanned in vain for the current event.
     simple_rescanned: usize,
+    /// This call started with values held from an earlier call (see
+    /// `carried_check`).
+    carried: bool,
     /// Whether `decode` tries the simple-event fast path (`simple_event.rs`)
     /// first; off only in tests that compare the two paths.
     simple_path: bool,
@@ -389,35 +392,6 @@ impl SseDecoder {
         }
     }
 
-    /// Values kept as ranges of the buffer from an earlier call were checked
-    /// for UTF-8 then. A caller that replaced those bytes instead of only
-    /// appending (a misuse of the `Decoder` contract) would make them
-    /// unchecked text, and `Utf8Bytes::as_str` would panic later; re-checked
-    /// here (short values, only while an event spans calls), such values are
-    /// decoded with U+FFFD instead: wrong text for a misused buffer, never a
-    /// panic.
-    fn recheck_carried_values(&mut self, src: &[u8]) {
-        let data = match &mut self.data {
-            DataBuffer::One(v) => Some(v),
-            _ => None,
-        };
-        for v in [
-            self.last_event_id_buffer.as_mut(),
-            self.event_type.as_mut(),
-            data,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Val::Pending(r) = v {
-                let raw = &src[r.clone()];
-                if !is_utf8(raw) {
-                    *v = Val::Ready(decode_utf8_lossy(raw));
-                }
-            }
-        }
-    }
-
     /// True if a field value still points into the read buffer.
     fn has_pending(&self) -> bool {
         matches!(&self.data, DataBuffer::One(v) if v.is_pending())
@@ -451,9 +425,12 @@ impl SseDecoder {
             keep,
         ];
         let mut shared = 0;
+        let carried = self.carried;
         for v in pending.iter_mut().flatten() {
             if let Val::Pending(r) = v {
-                if r.len() <= Utf8Bytes::INLINE_CAPACITY {
+                if let Some(text) = carried_check(carried, &src[r.clone()]) {
+                    **v = Val::Ready(text);
+                } else if r.len() <= Utf8Bytes::INLINE_CAPACITY {
                     // Checked for UTF-8 by `value_at`.
                     **v = Val::Ready(Utf8Bytes::inline_from_window(src, r.start, r.len()));
                 } else {
@@ -604,7 +581,13 @@ impl SseDecoder {
         self.data = match std::mem::take(&mut self.data) {
             DataBuffer::Empty => DataBuffer::One(value),
             DataBuffer::One(first) => {
-                let first = first.bytes(src);
+                let checked = match &first {
+                    Val::Pending(r) => carried_check(self.carried, &src[r.clone()]),
+                    Val::Ready(_) => None,
+                };
+                let first = checked
+                    .as_ref()
+                    .map_or_else(|| first.bytes(src), |t| t.as_bytes());
                 let need = first.len() + 1 + bytes.len();
                 let mut joined = self.take_data_buffer(need);
                 joined.extend_from_slice(first);
@@ -667,6 +650,19 @@ fn has_nul(value: &[u8]) -> bool {
     } else {
         memchr::memchr(0, value).is_some()
     }
+}
+
+/// Values kept as ranges of the buffer from an earlier call (`carried`)
+/// were checked for UTF-8 then. A caller that replaced those bytes
+/// instead of only appending (a misuse of the `Decoder` contract) would
+/// make them unchecked text, and `Utf8Bytes::as_str` would panic later.
+/// So a carried range is checked again where it is consumed (`settle`,
+/// or joined to a second data line): once per value, not once per call
+/// (a per-call check of a long held value would be quadratic in the
+/// number of reads). Invalid bytes are decoded with U+FFFD: wrong text
+/// for a misused buffer, never a panic.
+fn carried_check(carried: bool, raw: &[u8]) -> Option<Utf8Bytes> {
+    (carried && !is_utf8(raw)).then(|| decode_utf8_lossy(raw))
 }
 
 /// §9.2.6 "If the field name is retry": only if the value consists of ASCII
@@ -786,6 +782,7 @@ impl SseDecoderBuilder {
             data_split: false,
             simple_seen: 0,
             simple_rescanned: 0,
+            carried: false,
             simple_path: true,
         }
     }
@@ -852,9 +849,8 @@ impl Decoder for SseDecoder {
             self.clear_event();
             self.last_event_id_buffer = None;
             self.lines.reset();
-        } else if pos > 0 {
-            self.recheck_carried_values(src);
         }
+        self.carried = pos > 0;
         let mut step = self.process_lines(src, &mut pos);
         if matches!(step, Ok(Step::NeedMore))
             && self.has_pending()

@@ -166,7 +166,7 @@ impl LineSplitter {
 /// Bytes checked a word at a time before handing the rest to `memchr2`
 /// (32 measured best on both token lines and 66-byte lines; 64 made the
 /// 66-byte lines 15 % slower, 16 the token lines 5 %).
-pub(crate) const SHORT_SCAN: usize = 32;
+const SHORT_SCAN: usize = 32;
 
 /// Position of the first CR or LF in `hay`, and whether every byte before
 /// it is known to be ASCII (`false` means "not checked" as often as "not
@@ -178,18 +178,11 @@ pub(crate) const SHORT_SCAN: usize = 32;
 /// need no UTF-8 check), the rest with `memchr2`.
 #[inline(always)]
 pub(crate) fn find_line_end(hay: &[u8]) -> (Option<usize>, bool) {
-    find_line_end_within::<SHORT_SCAN>(hay)
-}
-
-/// [`find_line_end`] with the word-at-a-time part `SHORT` bytes long (a
-/// multiple of 8).
-#[inline(always)]
-pub(crate) fn find_line_end_within<const SHORT: usize>(hay: &[u8]) -> (Option<usize>, bool) {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut high = 0u64;
     let mut i = 0;
-    while i < SHORT {
+    while i < SHORT_SCAN {
         let Some(word) = hay.get(i..i + 8) else {
             // Fewer than 8 bytes left: byte by byte.
             for (p, &b) in hay[i..].iter().enumerate() {
