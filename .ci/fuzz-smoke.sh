@@ -40,8 +40,9 @@ else
 fi
 
 echo "fuzz-smoke: reference self-tests (against conformance/vectors)"
-cargo +nightly test --lib 2>&1 | tee /tmp/pushcodec-fuzz-lib.log
-grep -q "^test result: ok" /tmp/pushcodec-fuzz-lib.log
+liblog=$(mktemp "${TMPDIR:-/tmp}/pushcodec-fuzz-lib.XXXXXX")
+cargo +nightly test --lib 2>&1 | tee "$liblog"
+grep -q "^test result: ok" "$liblog"
 
 echo "fuzz-smoke: building every target"
 cargo +nightly fuzz build
