@@ -149,6 +149,13 @@ impl MessageCodec {
         self.partial.is_some()
     }
 
+    /// A text message: the payload, checked as UTF-8 by `Utf8Bytes`.
+    fn text(payload: Bytes) -> Result<Message, Error> {
+        Utf8Bytes::try_from(payload)
+            .map(Message::Text)
+            .map_err(|e| Self::utf8_err(e.valid_up_to))
+    }
+
     fn utf8_err(offset: usize) -> Error {
         Error::InvalidUtf8 {
             what: "text message",
@@ -216,14 +223,15 @@ impl Decoder for MessageCodec {
                     if frame.opcode == OpCode::Binary {
                         return Ok(Some(Message::Binary(payload)));
                     }
-                    if seen == 0 {
-                        self.utf8.reset();
+                    if seen > 0 {
+                        // Checked in part while the frame arrived
+                        // (`utf8_fail_fast`): finish that check.
+                        self.feed_utf8(&payload[seen..])?;
+                        self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
                     }
-                    self.feed_utf8(&payload[seen..])?;
-                    self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
-                    return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(
-                        payload,
-                    ))));
+                    // `Utf8Bytes` checks what it holds (once: then `as_str`
+                    // is free); for a whole message this is its only check.
+                    return Self::text(payload).map(Some);
                 }
                 // Fragments are decoded in place (above); a continuation with
                 // nothing to continue comes here.
@@ -287,7 +295,9 @@ impl MessageCodec {
                 let data = p.buf.freeze();
                 if p.text {
                     self.utf8.finish().map_err(|e| Self::utf8_err(e.offset))?;
-                    return Ok(Some(Message::Text(Utf8Bytes::from_bytes_unchecked(data))));
+                    // Fragments were checked as they came (§8.1: fail at
+                    // once); `Utf8Bytes` checks the whole text again.
+                    return Self::text(data).map(Some);
                 }
                 Ok(Some(Message::Binary(data)))
             }

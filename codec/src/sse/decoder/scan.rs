@@ -1,5 +1,6 @@
-//! The line-end scanner of the SSE fast path: where the CR and LF bytes
-//! are, and which bytes are not ASCII, 64 bytes at a time, as bit masks.
+//! Where the line ends are: the CR and LF bytes of the read buffer, found
+//! 64 bytes at a time as a bit mask (how bytes are found; what a line end
+//! *means* is `line.rs`).
 //!
 //! ```text
 //!   bytes   i d :   7 \n d a t a :   h i \n \n ...   (one 64-byte block)
@@ -8,51 +9,74 @@
 //! ```
 //!
 //! A block costs four 16-byte compares (the `wide` crate: SSE2 on x86-64,
-//! NEON on aarch64, scalar elsewhere; a safe API, so the crate stays
-//! `#![forbid(unsafe_code)]`), after which every line end in it is a
-//! `trailing_zeros` away. Per call, `memchr2` has a set-up cost that
-//! dominates on short lines (callgrind, 20-line events of 66-byte lines:
-//! ~150 instructions per line with `memchr2`). A line that runs on for
-//! more than two blocks is finished with `memchr2`, which is faster per byte
-//! on long runs.
+//! NEON on aarch64, scalar elsewhere; a safe API), after which every line
+//! end in it is a `trailing_zeros` away: the short lines of an event stream
+//! cost a few instructions each, where a `memchr2` call per line costs its
+//! set-up. A line that runs on past two blocks is finished with `memchr2`
+//! (runtime-selected AVX2), faster per byte on long runs; a tail of a few
+//! bytes (small reads) is checked byte by byte.
 
 use wide::u8x16;
 
 /// Bytes per block.
 const BLOCK: usize = 64;
 
-/// CR-or-LF mask and high-bit (non-ASCII) mask of 16 bytes.
+/// At most this many bytes left: checked byte by byte, no block is loaded.
+const SHORT_TAIL: usize = 16;
+
+/// CR-or-LF mask of 16 bytes: bit `i` is byte `i`.
 #[inline(always)]
-fn masks16(bytes: [u8; 16]) -> (u64, u64) {
+fn mask16(bytes: [u8; 16]) -> u64 {
     let v = u8x16::new(bytes);
     let ends = v.cmp_eq(u8x16::splat(b'\n')) | v.cmp_eq(u8x16::splat(b'\r'));
-    (
-        u64::from(ends.move_mask() as u16),
-        u64::from(v.move_mask() as u16),
-    )
+    u64::from(ends.move_mask() as u16)
 }
 
-/// CR-or-LF mask and high-bit mask of a block: bit `i` is byte `i`.
+/// CR-or-LF mask of a block: bit `i` is byte `i`.
 #[inline]
-pub(crate) fn block_masks(block: &[u8; BLOCK]) -> (u64, u64) {
+fn block_mask(block: &[u8; BLOCK]) -> u64 {
     let mut ends = 0;
-    let mut high = 0;
     for (i, chunk) in block.chunks_exact(16).enumerate() {
-        let (e, h) = masks16(<[u8; 16]>::try_from(chunk).unwrap_or_default());
-        ends |= e << (16 * i);
-        high |= h << (16 * i);
+        ends |= mask16(<[u8; 16]>::try_from(chunk).unwrap_or_default()) << (16 * i);
     }
-    (ends, high)
+    ends
 }
 
-/// A cursor over the line ends of `buf`, for positions that only grow (a
-/// smaller or far position reloads the block there).
+/// Position of the first CR or LF in `hay`, byte by byte (short input).
+#[inline]
+fn find_short(hay: &[u8]) -> Option<usize> {
+    let found = hay.iter().position(|&b| b == b'\n' || b == b'\r');
+    count_scanned(found.map_or(hay.len(), |p| p + 1));
+    found
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes examined by this thread's scans (for the linear-time test).
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[inline(always)]
+fn count_scanned(_n: usize) {
+    #[cfg(test)]
+    SCANNED.with(|s| s.set(s.get() + _n));
+}
+
+/// Bytes examined by this thread's scans since the last call.
+#[cfg(test)]
+pub(crate) fn scanned_reset() -> usize {
+    SCANNED.with(|s| s.replace(0))
+}
+
+/// A cursor over the CR/LF bytes of one buffer, for positions that mostly
+/// grow (a smaller or far position reloads the block there). It lives for
+/// one `decode` call: the buffer cannot change while it is borrowed.
 pub(crate) struct LineEnds<'a> {
     buf: &'a [u8],
     /// Start of the loaded block (`usize::MAX`: none yet).
     base: usize,
+    /// CR/LF mask of the loaded block.
     ends: u64,
-    high: u64,
 }
 
 impl<'a> LineEnds<'a> {
@@ -61,59 +85,58 @@ impl<'a> LineEnds<'a> {
             buf,
             base: usize::MAX,
             ends: 0,
-            high: 0,
         }
     }
 
     /// Loads the block at `at` (< `buf.len()`); past the end of `buf` it is
-    /// padded with zeros (neither CR/LF nor non-ASCII).
+    /// padded with zeros (not CR/LF).
+    #[inline]
     fn load(&mut self, at: usize) {
         self.base = at;
-        (self.ends, self.high) = match self.buf.get(at..at + BLOCK) {
+        count_scanned(BLOCK.min(self.buf.len() - at));
+        self.ends = match self.buf.get(at..at + BLOCK) {
             // `get` gave exactly BLOCK bytes: the conversion cannot fail.
-            Some(block) => <&[u8; BLOCK]>::try_from(block).map_or((0, 0), block_masks),
+            Some(block) => <&[u8; BLOCK]>::try_from(block).map_or(0, block_mask),
             None => {
                 let rest = &self.buf[at..];
                 let mut b = [0; BLOCK];
                 b[..rest.len()].copy_from_slice(rest);
-                block_masks(&b)
+                block_mask(&b)
             }
         };
     }
 
-    /// The first CR or LF at or after `from`, and whether every byte from
-    /// `from` up to it is ASCII (`false` also means "not checked": the part
-    /// found by `memchr2`).
-    #[inline]
-    pub(crate) fn find(&mut self, from: usize) -> (Option<usize>, bool) {
-        if from >= self.buf.len() {
-            return (None, false);
+    /// The first CR or LF at or after `from`.
+    #[inline(always)]
+    pub(crate) fn find(&mut self, from: usize) -> Option<usize> {
+        let len = self.buf.len();
+        if from >= len {
+            return None;
         }
-        if from < self.base || from - self.base >= BLOCK {
+        let loaded = from >= self.base && from - self.base < BLOCK;
+        if !loaded {
+            if len - from <= SHORT_TAIL {
+                return find_short(&self.buf[from..]).map(|p| from + p);
+            }
             self.load(from);
         }
         let mut rel = from - self.base;
-        let mut high = 0;
         let mut blocks = 0;
         loop {
-            let from_rel = !0u64 << rel;
-            let ends = self.ends & from_rel;
+            let ends = self.ends & (!0u64 << rel);
             if ends != 0 {
-                let at = ends.trailing_zeros() as usize;
-                // Bits rel..at: the line's bytes in this block.
-                high |= self.high & from_rel & !(!0u64 << at);
-                return (Some(self.base + at), high == 0);
+                return Some(self.base + ends.trailing_zeros() as usize);
             }
-            high |= self.high & from_rel;
             let next = self.base + BLOCK;
-            if next >= self.buf.len() {
-                return (None, false);
+            if next >= len {
+                return None;
             }
             blocks += 1;
             if blocks == 2 {
                 // A long line: the rest with memchr2.
                 let found = memchr::memchr2(b'\n', b'\r', &self.buf[next..]);
-                return (found.map(|p| next + p), false);
+                count_scanned(found.map_or(len - next, |p| p + 1));
+                return found.map(|p| next + p);
             }
             self.load(next);
             rel = 0;
@@ -149,12 +172,11 @@ mod tests {
 
     /// `find` agrees with a byte-by-byte search from every start, walked
     /// forward as the decoder walks (line by line) and from arbitrary
-    /// positions; its ASCII flag is never wrong when true, and exact when
-    /// the line end is in the first two blocks.
+    /// positions, across the short-tail, block and memchr2 hand-overs.
     #[test]
     fn find_agrees_with_a_naive_search() {
         let naive = |h: &[u8], from: usize| {
-            h[from..]
+            h.get(from..)?
                 .iter()
                 .position(|&b| b == b'\n' || b == b'\r')
                 .map(|p| from + p)
@@ -174,25 +196,19 @@ mod tests {
                     }
                 }
                 let check = |ends: &mut LineEnds, from: usize| {
-                    let (found, ascii) = ends.find(from);
+                    let found = ends.find(from);
                     assert_eq!(found, naive(&h, from), "len {len} seed {seed} from {from}");
-                    if let Some(end) = found {
-                        assert!(!ascii || h[from..end].is_ascii());
-                        if end - from < BLOCK {
-                            assert_eq!(ascii, h[from..end].is_ascii(), "from {from}");
-                        }
-                    }
                     found
                 };
-                // Line by line, as the fast path walks.
+                // Line by line, as the decoder walks.
                 let mut ends = LineEnds::new(&h);
                 let mut pos = 0;
                 while let Some(end) = check(&mut ends, pos) {
                     pos = end + 1;
                 }
-                // Every start, fresh and reused cursors.
+                // Every start, fresh and reused cursors, and past the end.
                 let mut reused = LineEnds::new(&h);
-                for from in (0..=len).rev() {
+                for from in (0..=len + 1).rev() {
                     check(&mut LineEnds::new(&h), from);
                     check(&mut reused, from);
                 }
