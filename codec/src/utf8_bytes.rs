@@ -203,12 +203,12 @@ impl Utf8Bytes {
     }
 
     /// The general case of [`Utf8Bytes::inline_from_window_lossy`]: no
-    /// full window, or not ASCII.
+    /// full window (a value at the end of the buffer), or not ASCII.
     #[inline(never)]
     fn inline_from_slice_lossy(src: &[u8], start: usize, len: usize) -> Self {
         let kept = src.get(start..).unwrap_or_default();
         let kept = &kept[..len.min(INLINE_CAP).min(kept.len())];
-        if simdutf8::basic::from_utf8(kept).is_err() {
+        if !is_utf8(kept) {
             return Utf8Bytes::lossy(kept);
         }
         let mut buf = [0; INLINE_CAP];

@@ -232,6 +232,23 @@ impl Val {
     }
 }
 
+/// A short range becomes a copy ([`Val::Short`]); returns 1 for a long
+/// range (left for `chunk_slice`), else 0.
+#[inline(always)]
+fn copy_if_short(v: Option<&mut Val>, buf: &[u8]) -> usize {
+    match v {
+        Some(v @ Val::Range(_)) => {
+            let Val::Range(r) = &*v else { return 0 };
+            if r.len() > Utf8Bytes::INLINE_CAPACITY {
+                return 1;
+            }
+            *v = Val::Short(Short::copy(buf, r.clone()));
+            0
+        }
+        _ => 0,
+    }
+}
+
 /// `chunk[r]`: the last of the values that need the chunk takes the chunk
 /// itself (no reference-count update), the others are slices of it.
 fn chunk_slice(chunk: &mut Option<Bytes>, r: Range<usize>, shared_left: &mut usize) -> Bytes {
@@ -279,6 +296,15 @@ impl PendingEvent {
 }
 
 impl Data {
+    /// The value of a one-line data buffer.
+    #[inline(always)]
+    fn one_mut(&mut self) -> Option<&mut Val> {
+        match self {
+            Data::One(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Length of the buffer (LF separators included, trailing LF not);
     /// `None` before the first `data` line.
     fn len(&self) -> Option<usize> {
@@ -670,33 +696,31 @@ impl SseDecoder {
         pos: usize,
         mut extra: Option<Val>,
     ) -> Option<Utf8Bytes> {
-        let data = match &mut self.event.data {
-            Data::One(v) => Some(v),
-            _ => None,
-        };
-        let mut vals = [
-            self.event.id.as_mut(),
-            self.event.event_type.as_mut(),
-            data,
-            extra.as_mut(),
-        ];
-        let mut shared = 0;
-        for v in vals.iter_mut().flatten() {
-            if let Val::Range(r) = v {
-                if r.len() <= Utf8Bytes::INLINE_CAPACITY {
-                    **v = Val::Short(Short::copy(src, r.clone()));
-                } else {
-                    shared += 1;
-                }
-            }
+        if pos == 0 {
+            // Nothing consumed: no value is a range (a line was consumed for
+            // each), and `extra` comes with a consumed line.
+            return None;
         }
-        if shared == 0 {
+        let event = &mut self.event;
+        let mut long = copy_if_short(event.id.as_mut(), src)
+            + copy_if_short(event.event_type.as_mut(), src)
+            + copy_if_short(event.data.one_mut(), src)
+            + copy_if_short(extra.as_mut(), src);
+        if long == 0 {
             src.advance(pos);
         } else {
             let mut chunk = Some(src.split_to(pos).freeze());
-            for v in vals.iter_mut().flatten() {
+            for v in [
+                event.id.as_mut(),
+                event.event_type.as_mut(),
+                event.data.one_mut(),
+                extra.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
                 if let Val::Range(r) = v {
-                    **v = Val::Shared(chunk_slice(&mut chunk, r.clone(), &mut shared));
+                    *v = Val::Shared(chunk_slice(&mut chunk, r.clone(), &mut long));
                 }
             }
         }
@@ -827,18 +851,15 @@ impl Decoder for SseDecoder {
     type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<SseItem>, DecodeError> {
-        let (step, pos) = self.process_lines(src);
-        let comment = match step {
-            Ok(Step::Dispatch) => return self.dispatch(src, pos),
-            Ok(Step::Comment(ref text)) => Some(Val::Range(text.clone())),
-            _ => None,
-        };
-        let comment = self.settle(src, pos, comment);
-        Ok(match step? {
-            Step::NeedMore | Step::Dispatch => None,
-            Step::Retry(d) => Some(SseItem::Retry(d)),
-            Step::Comment(_) => Some(SseItem::Comment(comment.unwrap_or_default())),
-        })
+        if self.phase == Phase::InLine {
+            let max = self.config.max_line_length;
+            if let Some(scanned) = line::still_in_line(src, self.scanned, max) {
+                // Still inside the same line: nothing to do yet.
+                self.scanned = scanned;
+                return Ok(None);
+            }
+        }
+        self.decode_lines(src)
     }
 
     /// §9.2.6 "Once the end of the file is reached, any pending data must be
@@ -851,6 +872,26 @@ impl Decoder for SseDecoder {
         src.clear();
         self.reset_stream();
         Ok(None)
+    }
+}
+
+impl SseDecoder {
+    /// The body of `decode`: processes lines until one yields an item (kept
+    /// out of line, so that a call with nothing to do stays small).
+    #[inline(never)]
+    fn decode_lines(&mut self, src: &mut BytesMut) -> Result<Option<SseItem>, DecodeError> {
+        let (step, pos) = self.process_lines(src);
+        let comment = match step {
+            Ok(Step::Dispatch) => return self.dispatch(src, pos),
+            Ok(Step::Comment(ref text)) => Some(Val::Range(text.clone())),
+            _ => None,
+        };
+        let comment = self.settle(src, pos, comment);
+        Ok(match step? {
+            Step::NeedMore | Step::Dispatch => None,
+            Step::Retry(d) => Some(SseItem::Retry(d)),
+            Step::Comment(_) => Some(SseItem::Comment(comment.unwrap_or_default())),
+        })
     }
 }
 
