@@ -36,8 +36,10 @@ use std::ops::Range;
 use std::time::Duration;
 use tokio_util::codec::Decoder;
 
-/// Default [`SseDecoderBuilder::max_event_size`]: 16 MiB.
-pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 << 20;
+/// Default [`SseDecoderBuilder::max_event_size`]: 32 MiB, so that a 16 MiB
+/// `data` line (LLM image-generation streams send base64 images of several
+/// MiB on one line) passes with room to spare, whatever its event type.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 32 << 20;
 
 /// Default [`SseDecoderBuilder::max_line_length`] when neither limit is
 /// set: [`DEFAULT_MAX_EVENT_SIZE`] plus [`LINE_OVERHEAD`]. (Setting only
@@ -415,7 +417,7 @@ impl SseDecoder {
     /// [`SseDecoderBuilder::max_event_size`]).
     ///
     /// ```
-    /// assert_eq!(pushcodec::sse::SseDecoder::new().max_event_size(), 16 << 20);
+    /// assert_eq!(pushcodec::sse::SseDecoder::new().max_event_size(), 32 << 20);
     /// ```
     pub fn max_event_size(&self) -> usize {
         self.config.max_event_size
@@ -765,7 +767,7 @@ impl SseDecoderBuilder {
     }
 
     /// Largest accepted event in bytes: its data lines joined with LF plus
-    /// its event type (default [`DEFAULT_MAX_EVENT_SIZE`], 16 MiB, enough
+    /// its event type (default [`DEFAULT_MAX_EVENT_SIZE`], 32 MiB, enough
     /// for the base64 images of LLM image-generation streams). A larger one
     /// is [`DecodeError::EventTooLarge`], raised at the line that makes it
     /// too large; the rest of the event is skipped up to its blank line.

@@ -449,13 +449,13 @@ fn max_event_size_is_a_typed_error_and_skips_the_event() {
     ));
 }
 
-/// The defaults are the documented ones: a 16 MiB event, and a line limit
+/// The defaults are the documented ones: a 32 MiB event, and a line limit
 /// that follows the event limit unless it is set.
 #[test]
 fn default_limits_are_documented_values() {
     let dec = SseDecoder::new();
-    assert_eq!(dec.max_event_size(), 16 << 20);
-    assert_eq!(dec.max_line_length(), (16 << 20) + LINE_OVERHEAD);
+    assert_eq!(dec.max_event_size(), 32 << 20);
+    assert_eq!(dec.max_line_length(), (32 << 20) + LINE_OVERHEAD);
     assert_eq!(dec.max_line_length(), DEFAULT_MAX_LINE_LENGTH);
     assert!(!dec.emit_comments());
     let dec = SseDecoder::builder().max_event_size(100).build();
