@@ -85,15 +85,18 @@ async fn body_stream_output_decodes_to_the_events() {
 async fn default_decoder_takes_a_16_mib_single_line_event() {
     let len = 16 << 20;
     let image: String = (0..len)
-        .map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i % 64] as char)
+        .map(|i| {
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i % 64] as char
+        })
         .collect();
     let wire = format!(
         "event: response.image_generation_call.partial_image\ndata: {image}\n\ndata: next\n\n"
     );
     let (mut tx, rx) = tokio::io::duplex(64 << 10);
-    let writer = tokio::spawn(async move {
-        tokio::io::AsyncWriteExt::write_all(&mut tx, wire.as_bytes()).await
-    });
+    let writer =
+        tokio::spawn(
+            async move { tokio::io::AsyncWriteExt::write_all(&mut tx, wire.as_bytes()).await },
+        );
     let mut items = FramedRead::new(rx, SseDecoder::new());
     let Some(Ok(SseItem::Event(ev))) = items.next().await else {
         panic!("expected the 16 MiB event")
@@ -104,7 +107,10 @@ async fn default_decoder_takes_a_16_mib_single_line_event() {
     );
     assert_eq!(ev.data.len(), len);
     assert!(ev.data == image.as_str());
-    assert_eq!(items.next().await.unwrap().unwrap(), event("message", "next", ""));
+    assert_eq!(
+        items.next().await.unwrap().unwrap(),
+        event("message", "next", "")
+    );
     assert!(items.next().await.is_none());
     writer.await.unwrap().unwrap();
 }
