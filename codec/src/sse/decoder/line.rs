@@ -110,11 +110,18 @@ pub(crate) struct Lines<'a> {
 impl<'a> Lines<'a> {
     /// `phase` and `scanned`: as the previous call left them
     /// ([`Lines::phase`], [`Lines::scanned`]).
+    /// The cursor starts at `start` (bytes before it are consumed).
     #[inline(always)]
-    pub(crate) fn new(buf: &'a [u8], phase: Phase, scanned: usize, max_line_length: usize) -> Self {
+    pub(crate) fn new(
+        buf: &'a [u8],
+        start: usize,
+        phase: Phase,
+        scanned: usize,
+        max_line_length: usize,
+    ) -> Self {
         Lines {
             buf,
-            pos: 0,
+            pos: start,
             phase,
             scanned,
             max_line_length,
@@ -245,7 +252,7 @@ mod tests {
         for c in chunks {
             buf.extend_from_slice(c);
             loop {
-                let mut lines = Lines::new(&buf, phase, scanned, max);
+                let mut lines = Lines::new(&buf, 0, phase, scanned, max);
                 let next = lines.next_line();
                 let pos;
                 (pos, phase) = lines.finish();
@@ -304,10 +311,16 @@ mod tests {
     /// A BOM is skipped at the start of the stream only, even when split.
     #[test]
     fn bom_is_skipped_at_stream_start_only() {
-        let mut lines = Lines::new(b"\xEF\xBB", Phase::StreamStart, 0, 9);
+        let mut lines = Lines::new(b"\xEF\xBB", 0, Phase::StreamStart, 0, 9);
         assert_eq!(lines.next_line(), Next::NeedMore);
         assert_eq!(lines.finish(), (0, Phase::StreamStart));
-        let mut lines = Lines::new(b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb\n", Phase::StreamStart, 0, 9);
+        let mut lines = Lines::new(
+            b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb\n",
+            0,
+            Phase::StreamStart,
+            0,
+            9,
+        );
         assert_eq!(lines.next_line(), Next::Line(3..4));
         assert_eq!(lines.next_line(), Next::Line(5..9));
     }
@@ -336,7 +349,7 @@ mod tests {
         super::super::scan::scanned_reset();
         for _ in 0..total / 1024 {
             buf.extend_from_slice(&chunk);
-            let mut lines = Lines::new(&buf, phase, scanned, total);
+            let mut lines = Lines::new(&buf, 0, phase, scanned, total);
             assert_eq!(lines.next_line(), Next::NeedMore);
             let pos;
             (pos, phase) = lines.finish();
@@ -344,7 +357,7 @@ mod tests {
             assert_eq!(pos, 0);
         }
         buf.extend_from_slice(b"\n");
-        let mut lines = Lines::new(&buf, phase, scanned, total);
+        let mut lines = Lines::new(&buf, 0, phase, scanned, total);
         assert_eq!(lines.next_line(), Next::Line(0..total));
         // A rescanning splitter would examine ~ total^2 / 2048 = 32 GiB.
         let scanned = super::super::scan::scanned_reset();
@@ -363,7 +376,7 @@ mod tests {
         let mut errors = 0;
         for _ in 0..100 {
             buf.extend_from_slice(b"0123456789");
-            let mut lines = Lines::new(&buf, phase, scanned, 8);
+            let mut lines = Lines::new(&buf, 0, phase, scanned, 8);
             let next = lines.next_line();
             let pos;
             (pos, phase) = lines.finish();

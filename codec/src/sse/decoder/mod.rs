@@ -64,12 +64,15 @@ pub const LINE_OVERHEAD: usize = "event: ".len();
 /// [`SseDecoderBuilder::last_event_id`] seeds a fresh decoder the same way.
 ///
 /// Between calls the decoder holds its own copies of the event's values;
-/// of the buffer it only remembers how far it scanned an unterminated line.
-/// So, like tokio-util's `LinesCodec`, it expects the caller (as
-/// `FramedRead` does) to only append to the buffer between calls; a caller
-/// that replaces unconsumed bytes may get lines split in the wrong place
-/// (never a panic, never invalid text). Start a new stream with
-/// [`Decoder::decode_eof`] or a new decoder instead.
+/// of the buffer it only remembers how far it scanned an unterminated line
+/// and, after handing out events, how many bytes at its start those used
+/// (the buffer is advanced past them by the next call that returns
+/// `Ok(None)`: once per read, not once per event). So, like tokio-util's
+/// `LinesCodec`, it expects the caller (as `FramedRead` does) to only
+/// append to the buffer between calls, and to call `decode` until it
+/// returns `Ok(None)`; a caller that replaces bytes may get lines split in
+/// the wrong place (never a panic, never invalid text). Start a new stream
+/// with [`Decoder::decode_eof`] or a new decoder instead.
 ///
 /// ```
 /// use futures_util::StreamExt;
@@ -96,6 +99,12 @@ pub struct SseDecoder {
     /// In `Phase::InLine`: bytes at the start of the buffer known to hold
     /// no CR or LF (the scan resumes there).
     scanned: usize,
+    /// Bytes at the start of the buffer already decoded into events handed
+    /// out, not yet advanced past: after an event of short values the next
+    /// call usually finds the next event in the same buffer, so the buffer
+    /// is advanced once per read rather than once per event. Zero whenever
+    /// a call returns `Ok(None)`; `phase` applies at this position.
+    skip: usize,
     /// Lines taken off the stream so far (for error messages).
     line_number: u64,
     /// The event being assembled: §9.2.6's data, event type and last event
@@ -475,6 +484,7 @@ impl SseDecoder {
     /// event ID (see [`SseDecoderBuilder::last_event_id`]).
     fn reset_stream(&mut self) {
         self.phase = Phase::StreamStart;
+        self.skip = 0;
         self.line_number = 0;
         self.drop_event();
         self.event.skipping = false;
@@ -516,7 +526,11 @@ impl SseDecoder {
     /// kept as ranges of `buf`.
     #[inline(always)]
     fn process_lines(&mut self, buf: &[u8]) -> (Result<Step, DecodeError>, usize) {
-        let mut lines = Lines::new(buf, self.phase, self.scanned, self.config.max_line_length);
+        // (A caller that consumed bytes it was not handed: start over at the
+        // start of the buffer.)
+        let start = if self.skip <= buf.len() { self.skip } else { 0 };
+        let max = self.config.max_line_length;
+        let mut lines = Lines::new(buf, start, self.phase, self.scanned, max);
         let step = self.take_lines(buf, &mut lines);
         self.phase = lines.phase();
         self.scanned = lines.scanned();
@@ -666,9 +680,9 @@ impl SseDecoder {
             }
             _ => (Utf8Bytes::from_static(rules::DEFAULT_EVENT_TYPE), 0),
         };
-        if !split {
-            src.advance(pos);
-        }
+        // The consumed bytes are advanced past at the end of the read (a
+        // call that returns `Ok(None)`), or here if they were split off.
+        self.skip = if split { 0 } else { pos };
         // The limit, on the decoded text (U+FFFD may be longer than the bytes
         // it replaces; the bytes as received were checked line by line).
         let size = rules::event_size(data.len(), type_len);
@@ -698,6 +712,7 @@ impl SseDecoder {
         pos: usize,
         mut extra: Option<Val>,
     ) -> Option<Utf8Bytes> {
+        self.skip = 0;
         if pos == 0 {
             // Nothing consumed: no value is a range (a line was consumed for
             // each), and `extra` comes with a consumed line.
@@ -840,6 +855,7 @@ impl SseDecoderBuilder {
             },
             phase: Phase::StreamStart,
             scanned: 0,
+            skip: 0,
             line_number: 0,
             event: PendingEvent::default(),
             last_event_id: self.last_event_id,

@@ -21,6 +21,10 @@ use wide::u8x16;
 /// Bytes per block.
 const BLOCK: usize = 64;
 
+/// `LineEnds::base` before a block is loaded: far from any position, so
+/// that `from.wrapping_sub(base) < BLOCK` is false for every `from`.
+const UNLOADED: usize = usize::MAX / 2;
+
 /// At most this many bytes left: checked byte by byte, no block is loaded.
 const SHORT_TAIL: usize = 16;
 
@@ -73,7 +77,7 @@ pub(crate) fn scanned_reset() -> usize {
 /// one `decode` call: the buffer cannot change while it is borrowed.
 pub(crate) struct LineEnds<'a> {
     buf: &'a [u8],
-    /// Start of the loaded block (`usize::MAX`: none yet).
+    /// Start of the loaded block (`UNLOADED`: none yet).
     base: usize,
     /// CR/LF mask of the loaded block.
     ends: u64,
@@ -83,7 +87,7 @@ impl<'a> LineEnds<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         LineEnds {
             buf,
-            base: usize::MAX,
+            base: UNLOADED,
             ends: 0,
         }
     }
@@ -109,11 +113,27 @@ impl<'a> LineEnds<'a> {
     /// The first CR or LF at or after `from`.
     #[inline(always)]
     pub(crate) fn find(&mut self, from: usize) -> Option<usize> {
+        // In the loaded block (the usual case: the line after the last one).
+        // Past the end of the buffer a block's bits are 0 (padding), and
+        // the search below stops at the end: no separate check is needed.
+        let rel = from.wrapping_sub(self.base);
+        if rel < BLOCK {
+            let ends = self.ends & (!0u64 << rel);
+            if ends != 0 {
+                return Some(self.base + ends.trailing_zeros() as usize);
+            }
+        }
+        self.find_from_next_block(from)
+    }
+
+    /// The rest of [`LineEnds::find`]: past the loaded block.
+    #[inline]
+    fn find_from_next_block(&mut self, from: usize) -> Option<usize> {
         let len = self.buf.len();
         if from >= len {
             return None;
         }
-        let loaded = from >= self.base && from - self.base < BLOCK;
+        let loaded = from.wrapping_sub(self.base) < BLOCK;
         if !loaded {
             if len - from <= SHORT_TAIL {
                 return find_short(&self.buf[from..]).map(|p| from + p);

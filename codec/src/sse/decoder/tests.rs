@@ -647,7 +647,8 @@ fn buffer_refilled_under_an_unterminated_line_does_not_panic() {
 }
 
 /// Values survive reads: an event split at every byte decodes to the same
-/// values as in one read, and the buffer is left empty.
+/// values as in one read, and the buffer is left empty once `decode` has
+/// nothing more to hand out (as `FramedRead` calls it).
 #[test]
 fn event_split_at_every_byte_keeps_its_values() {
     let wire = b"id: 42\nevent: token\ndata: {\"t\":\"w\"}\n\n";
@@ -656,7 +657,7 @@ fn event_split_at_every_byte_keeps_its_values() {
     let mut got = None;
     for b in wire {
         buf.extend_from_slice(&[*b]);
-        if let Some(item) = dec.decode(&mut buf).unwrap() {
+        while let Some(item) = dec.decode(&mut buf).unwrap() {
             got = Some(item);
         }
     }
@@ -668,4 +669,25 @@ fn event_split_at_every_byte_keeps_its_values() {
         ("token", "{\"t\":\"w\"}", "42")
     );
     assert!(buf.is_empty());
+}
+
+/// After an event the buffer may still hold its bytes until the next call
+/// (advanced once per read, not per event); the next call goes on after
+/// them, and the one that finds nothing more consumes them. A caller that
+/// drops bytes in between (against the contract) gets no panic.
+#[test]
+fn consumed_bytes_are_advanced_past_by_the_call_that_returns_none() {
+    let mut dec = SseDecoder::new();
+    let mut buf = BytesMut::from("data: a\n\ndata: b\n\ndata: c");
+    assert_eq!(dec.decode(&mut buf).unwrap(), Some(msg("a")));
+    assert_eq!(dec.decode(&mut buf).unwrap(), Some(msg("b")));
+    assert_eq!(dec.decode(&mut buf).unwrap(), None);
+    assert_eq!(&buf[..], b"data: c");
+    buf.extend_from_slice(b"\n\ndata: d\n\n");
+    assert_eq!(dec.decode(&mut buf).unwrap(), Some(msg("c")));
+    // (Shorter than what was handed out: detected, decoding starts over at
+    // the start of the buffer. A replacement at least as long is misread.)
+    buf.clear();
+    buf.extend_from_slice(b"data:e\n\n");
+    assert_eq!(dec.decode(&mut buf).unwrap(), Some(msg("e")));
 }
