@@ -202,6 +202,24 @@ impl Utf8Bytes {
         Utf8Bytes::inline_from_slice_lossy(src, start, len)
     }
 
+    /// [`Utf8Bytes::inline_from_window_lossy`] into `self`, built in place.
+    #[inline(always)]
+    pub(crate) fn set_inline_from_window_lossy(&mut self, src: &[u8], start: usize, len: usize) {
+        if let Some(window) = src.get(start..start + INLINE_CAP) {
+            if let Ok(window) = <&[u8; INLINE_CAP]>::try_from(window) {
+                if len <= INLINE_CAP && is_ascii_prefix(window, len) {
+                    // Checked just above.
+                    *self = Utf8Bytes(Repr::Inline {
+                        len: len as u8,
+                        buf: *window,
+                    });
+                    return;
+                }
+            }
+        }
+        *self = Utf8Bytes::inline_from_slice_lossy(src, start, len);
+    }
+
     /// The general case of [`Utf8Bytes::inline_from_window_lossy`]: no
     /// full window (a value at the end of the buffer), or not ASCII.
     #[inline(never)]

@@ -241,6 +241,17 @@ impl Val {
             Val::Shared(b) => Utf8Bytes::from_utf8_lossy(b),
         }
     }
+
+    /// [`Val::text`] into `to`, built in place (no move of a fresh value).
+    #[inline(always)]
+    fn set_text(self, to: &mut Utf8Bytes, buf: &[u8]) {
+        match self {
+            Val::Range(r) if r.len() <= Utf8Bytes::INLINE_CAPACITY => {
+                to.set_inline_from_window_lossy(buf, r.start, r.len());
+            }
+            other => *to = other.text(buf),
+        }
+    }
 }
 
 /// A short range becomes a copy ([`Val::Short`]); returns 1 for a long
@@ -636,7 +647,7 @@ impl SseDecoder {
     /// type buffer reset, and nothing is dispatched (step 2).
     fn dispatch_nothing(&mut self, buf: &[u8]) {
         if let Some(id) = self.event.id.take() {
-            self.last_event_id = id.text(buf);
+            id.set_text(&mut self.last_event_id, buf);
         }
         self.event.event_type = None;
     }
@@ -654,8 +665,59 @@ impl SseDecoder {
             self.settle(src, pos, None);
         }
         let buf: &[u8] = if split { &[] } else { src };
-        // Step 7 (the data and event type buffers are reset) as they are read.
-        let data = match std::mem::take(&mut self.event.data) {
+        // The consumed bytes are advanced past at the end of the read (a
+        // call that returns `Ok(None)`), or were split off above.
+        self.skip = if split { 0 } else { pos };
+        // Decoding may make the event longer than the bytes checked line by
+        // line (U+FFFD, 3 bytes, for as little as 1), so the limit is checked
+        // again on the text, unless even that cannot exceed it (the usual
+        // case; then each value is decoded straight into its place in the
+        // returned event: a value built and then moved whole costs a
+        // store-forwarding stall per move, `perf`, token events).
+        let raw = rules::event_size(
+            self.event.data.len().unwrap_or(0),
+            self.event.event_type.as_ref().map_or(0, Val::len),
+        );
+        if raw <= self.config.max_event_size / 3 {
+            return Ok(Some(SseItem::Event(Event {
+                event_type: self.take_event_type(buf),
+                data: self.take_data(buf),
+                last_event_id: self.take_last_event_id(buf),
+            })));
+        }
+        let typed = self.event.event_type.as_ref().is_some_and(|t| t.len() > 0);
+        let event = Event {
+            event_type: self.take_event_type(buf),
+            data: self.take_data(buf),
+            last_event_id: self.take_last_event_id(buf),
+        };
+        let type_len = if typed { event.event_type.len() } else { 0 };
+        let size = rules::event_size(event.data.len(), type_len);
+        if size > self.config.max_event_size {
+            return Err(DecodeError::EventTooLarge {
+                line: self.line_number,
+                size,
+                max: self.config.max_event_size,
+            });
+        }
+        Ok(Some(SseItem::Event(event)))
+    }
+
+    /// Dispatch steps 5–6: the event's type, `message` unless the event
+    /// type buffer is not empty; step 7 resets the buffer.
+    #[inline(always)]
+    fn take_event_type(&mut self, buf: &[u8]) -> Utf8Bytes {
+        match self.event.event_type.take() {
+            Some(t) if t.len() > 0 => t.text(buf),
+            _ => Utf8Bytes::from_static(rules::DEFAULT_EVENT_TYPE),
+        }
+    }
+
+    /// Dispatch steps 3 and 5: the event's data (the trailing LF was never
+    /// stored); step 7 resets the buffer.
+    #[inline(always)]
+    fn take_data(&mut self, buf: &[u8]) -> Utf8Bytes {
+        match std::mem::take(&mut self.event.data) {
             Data::One(v) => v.text(buf),
             // Every line as received: one UTF-8 check for all of them (the
             // lossy decoding of joined lines is that of each line, joined:
@@ -666,38 +728,17 @@ impl SseDecoder {
             } => Utf8Bytes::from_utf8_lossy(self.joiner.finish(joined, reused)),
             // (Only a non-empty data buffer dispatches: `dispatch_nothing`.)
             Data::Empty => Utf8Bytes::default(),
-        };
-        // Step 1: the last event ID string; the buffer is not reset.
+        }
+    }
+
+    /// Dispatch step 1: the last event ID string is set to the last event
+    /// ID buffer, which is not reset; the event carries it.
+    #[inline(always)]
+    fn take_last_event_id(&mut self, buf: &[u8]) -> Utf8Bytes {
         if let Some(id) = self.event.id.take() {
-            self.last_event_id = id.text(buf);
+            id.set_text(&mut self.last_event_id, buf);
         }
-        // Steps 5–6: type `message` unless the event type buffer is not empty.
-        let (event_type, type_len) = match self.event.event_type.take() {
-            Some(t) if t.len() > 0 => {
-                let t = t.text(buf);
-                let len = t.len();
-                (t, len)
-            }
-            _ => (Utf8Bytes::from_static(rules::DEFAULT_EVENT_TYPE), 0),
-        };
-        // The consumed bytes are advanced past at the end of the read (a
-        // call that returns `Ok(None)`), or here if they were split off.
-        self.skip = if split { 0 } else { pos };
-        // The limit, on the decoded text (U+FFFD may be longer than the bytes
-        // it replaces; the bytes as received were checked line by line).
-        let size = rules::event_size(data.len(), type_len);
-        if size > self.config.max_event_size {
-            return Err(DecodeError::EventTooLarge {
-                line: self.line_number,
-                size,
-                max: self.config.max_event_size,
-            });
-        }
-        Ok(Some(SseItem::Event(Event {
-            event_type,
-            data,
-            last_event_id: self.last_event_id.clone(),
-        })))
+        self.last_event_id.clone()
     }
 
     /// Consumes `src[..pos]` at the end of a call that dispatched nothing:
