@@ -29,7 +29,7 @@ mod scan;
 use super::error::DecodeError;
 use super::event::{Event, SseItem};
 use crate::Utf8Bytes;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use line::{Lines, Next, Phase};
 use rules::Field;
 use std::ops::Range;
@@ -134,7 +134,8 @@ struct Config {
 /// The event being assembled.
 #[derive(Debug, Clone, Default)]
 struct PendingEvent {
-    /// The data buffer, without its trailing LF (`rules::data_len_after`).
+    /// The data buffer (its length without the trailing LF:
+    /// `rules::data_len_after`).
     data: Data,
     /// The event type buffer; `None` stands for the empty string.
     event_type: Option<Val>,
@@ -172,8 +173,10 @@ enum Data {
     Empty,
     /// One `data` line: its value.
     One(Val),
-    /// Several, joined with LF; `reused`: `buf` was taken from the
-    /// joiner's reusable storage (split off it when the event is built).
+    /// Several, joined with LF; `reused`: `buf` was taken from the joiner's
+    /// reusable storage (split off it when the event is built) and holds
+    /// each value followed by an LF, the last one removed at dispatch
+    /// (`push_value`).
     Joined { buf: BytesMut, reused: bool },
 }
 
@@ -278,6 +281,24 @@ impl Val {
     }
 }
 
+/// Appends `buf[value]` to joined data; in reusable storage (`reused`)
+/// with the LF that §9.2.6 appends after it: one copy, of the value with
+/// its line end, when that is an LF (the usual case). (A buffer handed out
+/// whole gets the LF before the next value instead, so that it ends where
+/// its data ends: `BytesMut::freeze` of a buffer with spare room costs an
+/// allocation.)
+#[inline(always)]
+fn push_value(joined: &mut BytesMut, reused: bool, buf: &[u8], value: Range<usize>) {
+    if !reused {
+        joined.extend_from_slice(&buf[value]);
+    } else if buf.get(value.end) == Some(&b'\n') {
+        joined.extend_from_slice(&buf[value.start..value.end + 1]);
+    } else {
+        joined.extend_from_slice(&buf[value]);
+        joined.extend_from_slice(b"\n");
+    }
+}
+
 /// A short range becomes a copy ([`Val::Short`]); returns 1 for a long
 /// range (left for `chunk_slice`), else 0.
 #[inline(always)]
@@ -357,7 +378,8 @@ impl Data {
         match self {
             Data::Empty => None,
             Data::One(v) => Some(v.len()),
-            Data::Joined { buf, .. } => Some(buf.len()),
+            // (Reusable storage holds the LF after the last value.)
+            Data::Joined { buf, reused } => Some(buf.len() - usize::from(*reused)),
         }
     }
 }
@@ -369,10 +391,11 @@ impl Joiner {
     /// events that use it, else a new buffer.
     fn take(&mut self, need: usize, max_event_size: usize) -> (BytesMut, bool) {
         let want = need.max(self.hint.min(max_event_size));
+        // (Reusable storage also holds the LF after the last value.)
         match self.spare.as_mut() {
             Some(spare) => {
                 spare.clear();
-                if spare.try_reclaim(want) {
+                if spare.try_reclaim(want + 1) {
                     return (std::mem::take(spare), true);
                 }
                 // Still used by events the caller holds: a new buffer, handed
@@ -380,13 +403,19 @@ impl Joiner {
                 (BytesMut::with_capacity(want), false)
             }
             // The first one: it becomes the reusable storage.
-            None => (BytesMut::with_capacity(want), true),
+            None => (BytesMut::with_capacity(want + 1), true),
         }
     }
 
     /// The joined data as `Bytes`: split off the reusable storage (whose
     /// rest is kept for the next event), or the whole buffer.
     fn finish(&mut self, mut joined: BytesMut, reused: bool) -> Bytes {
+        if reused {
+            // §9.2.6 dispatch step 3: "If the data buffer's last character is
+            // a U+000A LINE FEED (LF) character, then remove the last
+            // character" (see `push_value`).
+            joined.truncate(joined.len().saturating_sub(1));
+        }
         self.hint = joined.len().min(JOIN_HINT_CAP);
         // (A huge event is not split: the kept rest would pin its whole
         // allocation.)
@@ -649,18 +678,22 @@ impl SseDecoder {
             Data::One(first) => {
                 let (mut joined, reused) = self.joiner.take(data_len, self.config.max_event_size);
                 joined.extend_from_slice(first.bytes(buf));
-                joined.put_u8(b'\n');
-                joined.extend_from_slice(&buf[value]);
+                joined.extend_from_slice(b"\n");
+                push_value(&mut joined, reused, buf, value);
                 self.event.data = Data::Joined {
                     buf: joined,
                     reused,
                 };
             }
             // The common case of a multi-line event: append in place.
-            Data::Joined { buf: joined, .. } => {
-                joined.reserve(1 + value.len());
-                joined.put_u8(b'\n');
-                joined.extend_from_slice(&buf[value]);
+            Data::Joined {
+                buf: joined,
+                reused,
+            } => {
+                if !*reused {
+                    joined.extend_from_slice(b"\n");
+                }
+                push_value(joined, *reused, buf, value);
             }
         }
         Ok(())
