@@ -73,22 +73,22 @@ fn line_end(buf: &[u8], at: usize) -> (usize, Phase) {
     }
 }
 
-/// For a call that starts inside a line (`Phase::InLine`, `scanned` bytes
-/// of it known to hold no CR or LF) and got only a few more bytes: the new
-/// `scanned` count if none of them is a line end and the line stays within
-/// `max_line_length` (so there is nothing to do until more bytes arrive),
-/// else `None` (let [`Lines`] look). Small reads of a long line cost a few
-/// byte compares each.
+/// For a call that starts inside a line (`Phase::InLine`: the line starts
+/// at `start`, its first `scanned` bytes hold no CR or LF) and got only a
+/// few more bytes: the new `scanned` count if none of them is a line end
+/// and the buffer stays within `max` bytes (so there is nothing to do until
+/// more bytes arrive), else `None` (let [`Lines`] look). Small reads of a
+/// long line cost a few byte compares each.
 #[inline(always)]
-pub(crate) fn still_in_line(buf: &[u8], scanned: usize, max_line_length: usize) -> Option<usize> {
-    let new = buf.get(scanned..)?;
-    if new.len() > 16 || buf.len() > max_line_length {
+pub(crate) fn still_in_line(buf: &[u8], start: usize, scanned: usize, max: usize) -> Option<usize> {
+    let new = buf.get(start.checked_add(scanned)?..)?;
+    if new.len() > 16 || buf.len() > max {
         return None;
     }
     if new.iter().any(|&b| b == b'\n' || b == b'\r') {
         return None;
     }
-    Some(buf.len())
+    Some(buf.len() - start)
 }
 
 /// The lines of one read buffer, for one `decode` call: a cursor that

@@ -99,11 +99,11 @@ pub struct SseDecoder {
     /// In `Phase::InLine`: bytes at the start of the buffer known to hold
     /// no CR or LF (the scan resumes there).
     scanned: usize,
-    /// Bytes at the start of the buffer already decoded into events handed
-    /// out, not yet advanced past: after an event of short values the next
-    /// call usually finds the next event in the same buffer, so the buffer
-    /// is advanced once per read rather than once per event. Zero whenever
-    /// a call returns `Ok(None)`; `phase` applies at this position.
+    /// Bytes at the start of the buffer already processed but not yet
+    /// advanced past: events handed out (the buffer is advanced once per
+    /// read rather than once per event), and the lines of an incomplete
+    /// event whose values are still ranges of them (small reads, while the
+    /// buffer is at most `hold_max`); `phase` applies at this position.
     skip: usize,
     /// A long value was split off the front of the buffer: at the next call
     /// (the caller has most likely dropped it), move the few bytes after it
@@ -193,6 +193,10 @@ struct Joiner {
     /// capacity to ask for, so that similar events need no regrowth.
     hint: usize,
 }
+
+/// See `SseDecoder::hold_max`: an event arriving in small reads is kept
+/// in the buffer (values as ranges) while the buffer is at most this long.
+const HOLD_MAX: usize = 4 << 10;
 
 /// A split of at least this many bytes off the front of the read buffer
 /// is followed by `reclaim_front`.
@@ -352,6 +356,30 @@ impl Short {
 }
 
 impl PendingEvent {
+    /// Forgets the values that are ranges of the read buffer (a caller
+    /// consumed the bytes they were in).
+    fn drop_ranges(&mut self) {
+        let is_range = |v: &Option<Val>| matches!(v, Some(Val::Range(_)));
+        if is_range(&self.id) {
+            self.id = None;
+        }
+        if is_range(&self.event_type) {
+            self.event_type = None;
+        }
+        if matches!(self.data, Data::One(Val::Range(_))) {
+            self.data = Data::Empty;
+        }
+    }
+
+    /// Whether a value is a range of the read buffer.
+    #[inline(always)]
+    fn has_ranges(&self) -> bool {
+        let is_range = |v: &Option<Val>| matches!(v, Some(Val::Range(_)));
+        is_range(&self.id)
+            || is_range(&self.event_type)
+            || matches!(self.data, Data::One(Val::Range(_)))
+    }
+
     /// Whether a value is a range too long to be copied.
     #[inline(always)]
     fn has_long_range(&self) -> bool {
@@ -574,6 +602,14 @@ impl SseDecoder {
         }
     }
 
+    /// Largest buffer kept unconsumed between calls while an event is
+    /// incomplete (its values stay ranges of it): `HOLD_MAX`, and never
+    /// more than a line may be.
+    #[inline(always)]
+    fn hold_max(&self) -> usize {
+        HOLD_MAX.min(self.config.max_line_length)
+    }
+
     /// Checks the event size the buffers would reach (`rules::event_size`).
     #[inline]
     fn check_size(&mut self, data: usize, event_type: usize) -> Result<(), DecodeError> {
@@ -590,9 +626,15 @@ impl SseDecoder {
     /// kept as ranges of `buf`.
     #[inline(always)]
     fn process_lines(&mut self, buf: &[u8]) -> (Result<Step, DecodeError>, usize) {
-        // (A caller that consumed bytes it was not handed: start over at the
-        // start of the buffer.)
-        let start = if self.skip <= buf.len() { self.skip } else { 0 };
+        let start = if self.skip <= buf.len() {
+            self.skip
+        } else {
+            // A caller that consumed bytes it was not handed: the values that
+            // were ranges of them are gone; start over at the buffer's start.
+            self.event.drop_ranges();
+            self.phase = Phase::LineStart;
+            0
+        };
         let max = self.config.max_line_length;
         let mut lines = Lines::new(buf, start, self.phase, self.scanned, max);
         let step = self.take_lines(buf, &mut lines);
@@ -974,8 +1016,13 @@ impl Decoder for SseDecoder {
             reclaim_front(src);
         }
         if self.phase == Phase::InLine {
-            let max = self.config.max_line_length;
-            if let Some(scanned) = line::still_in_line(src, self.scanned, max) {
+            // (Held lines count towards what the buffer may hold.)
+            let max = if self.skip == 0 {
+                self.config.max_line_length
+            } else {
+                self.hold_max()
+            };
+            if let Some(scanned) = line::still_in_line(src, self.skip, self.scanned, max) {
                 // Still inside the same line: nothing to do yet.
                 self.scanned = scanned;
                 return Ok(None);
@@ -1008,6 +1055,18 @@ impl SseDecoder {
             Ok(Step::Comment(ref text)) => Some(Val::Range(text.clone())),
             _ => None,
         };
+        if matches!(step, Ok(Step::NeedMore))
+            && self.event.has_ranges()
+            && src.len() <= self.hold_max()
+        {
+            // Mid-event in small reads: the values stay ranges of the buffer
+            // (no copy, no advance) until the event is complete; only while
+            // the buffer is small, so that holding never raises the bound on
+            // what it holds (comments or unknown fields between the lines
+            // of an event would otherwise keep it growing).
+            self.skip = pos;
+            return Ok(None);
+        }
         let comment = self.settle(src, pos, comment);
         Ok(match step? {
             Step::NeedMore | Step::Dispatch => None,
