@@ -189,7 +189,7 @@ impl Utf8Bytes {
             if let Ok(window) = <&[u8; INLINE_CAP]>::try_from(window) {
                 // Checked in place, then copied (checking the copy would
                 // load from bytes just stored with other widths: a
-                // store-forwarding stall, `perf`).
+                // store-forwarding stall).
                 if len <= INLINE_CAP && is_ascii_prefix(window, len) {
                     // Checked just above.
                     return Utf8Bytes(Repr::Inline {

@@ -207,7 +207,7 @@ const RECLAIM_AFTER: usize = 64 << 10;
 /// it to the front of the buffer's storage while they are few (at most
 /// 4 KiB): otherwise `BytesMut::reserve` moves them later, when the next
 /// long line has grown to fill the storage, a copy of up to a whole line
-/// per line (`perf`, 256 KiB lines: 9 % of the time in `reserve_inner`).
+/// per line (measured in BENCHMARKS.md, 256 KiB lines).
 /// Never allocates (`try_reclaim`: a buffer still shared is left alone).
 #[inline(never)]
 fn reclaim_front(src: &mut BytesMut) {
@@ -772,12 +772,12 @@ impl SseDecoder {
         // again on the text, unless even that cannot exceed it (the usual
         // case; then each value is decoded straight into its place in the
         // returned event: a value built and then moved whole costs a
-        // store-forwarding stall per move, `perf`, token events).
+        // store-forwarding stall per move; BENCHMARKS.md, token events).
         let raw = rules::event_size(
             self.event.data.len().unwrap_or(0),
             self.event.event_type.as_ref().map_or(0, Val::len),
         );
-        if raw <= self.config.max_event_size / 3 {
+        if raw.saturating_mul(3) <= self.config.max_event_size {
             return Ok(Some(SseItem::Event(Event {
                 event_type: self.take_event_type(buf),
                 data: self.take_data(buf),
