@@ -283,7 +283,8 @@ impl<F> WebSocketUpgrade<F> {
         tokio::spawn(async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    let ws = WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
+                    let ws =
+                        WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
                     callback(ws).await;
                 }
                 Err(e) => on_failed.call(UpgradeError::Upgrade(e)),
@@ -594,7 +595,12 @@ where
         }
         match this.events.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => {
-                if let Some(KeepAlive { every, timer: Some(timer), .. }) = &mut this.keep_alive {
+                if let Some(KeepAlive {
+                    every,
+                    timer: Some(timer),
+                    ..
+                }) = &mut this.keep_alive
+                {
                     timer.as_mut().reset(Instant::now() + *every);
                 }
                 let chunk = item.into_event().map(|ev| ev.wire);
@@ -667,11 +673,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn idle_stream_gets_keep_alives_and_an_event_postpones_them() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Event>(1);
-        let events = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|ev| (ev, rx))
-        });
-        let mut body =
-            Box::pin(body_of(Sse::new(events).keep_alive(Some(Duration::from_secs(10)))));
+        let events =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
+            );
+        let mut body = Box::pin(body_of(
+            Sse::new(events).keep_alive(Some(Duration::from_secs(10))),
+        ));
         let start = Instant::now();
         assert_eq!(&body.next().await.unwrap().unwrap()[..], b": keep-alive\n");
         assert_eq!(start.elapsed(), Duration::from_secs(10));
@@ -698,13 +707,23 @@ mod tests {
             .await;
         assert_eq!(out.len(), 2);
         assert_eq!(&out[0].as_ref().unwrap()[..], b": first\n");
-        assert!(out[1].as_ref().unwrap_err().to_string().contains("upstream failed"));
+        assert!(out[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("upstream failed"));
     }
 
     #[test]
     fn bad_events_are_refused_when_built_and_render_as_500() {
         let err = Event::new(OutgoingEvent::new("x").event("a\rb")).unwrap_err();
-        assert!(matches!(err, EncodeError::InvalidEventType { index: 1, byte: b'\r' }));
+        assert!(matches!(
+            err,
+            EncodeError::InvalidEventType {
+                index: 1,
+                byte: b'\r'
+            }
+        ));
         let resp = err.into_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let nul = Event::try_from(OutgoingEvent::new("x").id("a\0"));

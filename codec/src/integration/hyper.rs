@@ -102,7 +102,12 @@ pub fn upgrade_with<B>(
 ) -> (Response<String>, UpgradeFuture) {
     let refuse = |e: UpgradeError| {
         let resp = e.to_response();
-        (resp, UpgradeFuture { state: State::Failed(Some(e)) })
+        (
+            resp,
+            UpgradeFuture {
+                state: State::Failed(Some(e)),
+            },
+        )
     };
     let resp = match server_response_with(req, opts) {
         Ok(resp) => resp,
