@@ -179,22 +179,23 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// The rustls error behind a request failure, if the TLS layer failed
-/// (tokio-rustls reports it as an `io::Error` wrapping the `rustls::Error`).
+/// The rustls error behind a request failure, if the TLS layer failed:
+/// tokio-rustls reports it as an `io::Error` wrapping the `rustls::Error`,
+/// which hyper-rustls wraps in another `io::Error` (`io::Error::source`
+/// skips the wrapped error itself, so it is looked into with `get_ref`).
 pub(super) fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls.clone());
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return Some(tls.clone());
-            }
-        }
-        current = err.source();
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls.clone());
     }
-    None
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if let Some(tls) = tls_error(inner) {
+            return Some(tls);
+        }
+    }
+    e.source().and_then(tls_error)
 }
 
 #[cfg(test)]
@@ -205,7 +206,9 @@ mod tests {
     fn tls_errors_are_found_inside_io_errors() {
         let inner = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, inner.clone());
-        assert_eq!(tls_error(&io), Some(inner));
+        assert_eq!(tls_error(&io), Some(inner.clone()));
+        // hyper-rustls wraps tokio-rustls's io::Error in another one.
+        assert_eq!(tls_error(&std::io::Error::other(io)), Some(inner));
         assert_eq!(tls_error(&std::io::Error::other("reset")), None);
     }
 
