@@ -60,6 +60,9 @@ struct Args {
     /// Seconds without data before the connection counts as lost.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     read_timeout: u64,
+    /// Reconnection time until the server sends `retry`, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    retry_ms: u64,
     /// Shortest wait before a reconnect, in milliseconds (the server's
     /// retry is honoured above it).
     #[arg(long, value_name = "MS", default_value_t = 500)]
@@ -82,6 +85,7 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let mut b = EventSource::builder(&args.url)
         .read_timeout(Some(Duration::from_secs(args.read_timeout)))
+        .retry(Duration::from_millis(args.retry_ms))
         .min_delay(Duration::from_millis(args.min_delay_ms));
     let mut has_content_type = false;
     for h in &args.headers {
