@@ -70,7 +70,7 @@ use tokio::time::{Instant, Sleep};
 /// [`on_upgrade`](Self::on_upgrade)'s response.
 ///
 /// Extraction validates the request as
-/// [`server_response_with`](crate::ws::handshake::server_response_with)
+/// [`server_response_with`]
 /// does (method `GET`, HTTP/1.1, `Host`, `Upgrade`, `Connection`, key,
 /// version 13); a bad request is rejected with [`UpgradeError`], whose
 /// response is the 400 or 426 (with `Sec-WebSocket-Version: 13`) of

@@ -802,10 +802,7 @@ impl EventSourceBuilder {
         let mut reconnect = Reconnect::new(state, reconnect_on, self.max_retries);
         // Seeds the Last-Event-ID of the first request.
         reconnect.seed_last_event_id(&self.last_event_id);
-        let client = match self.client {
-            Some(c) => c,
-            None => Client::new(),
-        };
+        let client = self.client.unwrap_or_default();
         Ok(EventSource {
             client,
             request: RequestTemplate {
