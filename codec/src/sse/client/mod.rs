@@ -7,6 +7,7 @@
 //! | file | job |
 //! |---|---|
 //! | `event_source.rs` | [`EventSource`]: the connection phases, the body through [`SseDecoder`](crate::sse::SseDecoder), timeouts |
+//! | `builder.rs` | [`EventSourceBuilder`]: request, reconnect, timeout and decoder settings |
 //! | `reconnect.rs` | when and after how long to reconnect, the retry limit, `Last-Event-ID` |
 //! | `transport.rs` | [`Client`]: hyper-util's pooled HTTP/1.1 client, rustls, trusted roots |
 //! | `error.rs` | [`BuildError`], [`TransportError`], [`Error`] |
@@ -36,15 +37,15 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod error;
 mod event_source;
 mod reconnect;
 mod transport;
 
+pub use builder::EventSourceBuilder;
 pub use error::{BuildError, Error, TransportError};
-pub use event_source::{
-    EventSource, EventSourceBuilder, ReadyState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
-};
+pub use event_source::{EventSource, ReadyState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 pub use transport::{Client, ClientBuilder};
 
 /// At most this many bytes of a non-200 response body are read into
