@@ -798,3 +798,78 @@ async fn a_resumed_stream_sends_its_first_last_event_id() {
     assert!(timeout(T, es.next()).await.unwrap().is_none());
     assert_eq!(srv.seen()[0].header("last-event-id"), Some("41"));
 }
+
+#[tokio::test]
+async fn redirects_are_followed_reconnects_start_from_the_original_url() {
+    // B (another origin) serves the stream; A redirects to it.
+    let mut n = 0;
+    let b = serve(
+        Box::new(move |_| {
+            n += 1;
+            Reply::close(if n == 1 {
+                sse_response(b"id: 1\ndata: via b\n\n")
+            } else {
+                no_content()
+            })
+        }),
+        None,
+    )
+    .await;
+    let target = b.url.clone();
+    let a = serve(
+        Box::new(move |_| {
+            Reply::close(format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").into_bytes())
+        }),
+        None,
+    )
+    .await;
+    let mut es = fast(EventSource::builder(&a.url))
+        .method(http::Method::POST)
+        .reconnect(true)
+        .bearer_auth("sk-secret")
+        .body("kept")
+        .build()
+        .unwrap();
+    let got = collect_events(&mut es).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(&*got[0].data, "via b");
+    // Each attempt went to A first: reconnects start from the original URL.
+    assert_eq!(a.seen().len(), 2);
+    let at_b = b.seen();
+    assert_eq!(at_b.len(), 2);
+    assert_eq!(at_b[0].method, "POST", "307 keeps the method");
+    assert_eq!(at_b[0].body, b"kept", "and the body");
+    assert_eq!(
+        at_b[0].header("authorization"),
+        None,
+        "dropped across origins"
+    );
+    assert_eq!(
+        a.seen()[0].header("authorization"),
+        Some("Bearer sk-secret")
+    );
+    assert_eq!(at_b[1].header("last-event-id"), Some("1"));
+
+    // A redirect loop is a typed, fatal error.
+    let lp = serve(
+        Box::new(|_| Reply::close(b"HTTP/1.1 302 Found\r\nlocation: /events\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec())),
+        None,
+    )
+    .await;
+    let mut es = fast(EventSource::builder(&lp.url)).build().unwrap();
+    let err = timeout(T, es.next()).await.unwrap().unwrap().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Redirect {
+                reason: "too many redirects",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        lp.seen().len(),
+        pushcodec::sse::client::MAX_REDIRECTS as usize + 1
+    );
+}

@@ -106,6 +106,20 @@ pub enum Error {
         /// The start of the response body.
         body: String,
     },
+    /// A redirect that cannot be followed: no or a bad `Location`, or more
+    /// than [`MAX_REDIRECTS`](super::MAX_REDIRECTS) in one attempt.
+    #[error(
+        "cannot follow the {status} redirect{}: {reason}",
+        .location.as_deref().map_or(String::new(), |l| format!(" to {l:?}"))
+    )]
+    Redirect {
+        /// The redirect status.
+        status: StatusCode,
+        /// The `Location` received (lossy), if any.
+        location: Option<String>,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A 200 whose `Content-Type` is not `text/event-stream` (HTML §9.2.2).
     #[error(
         "server answered Content-Type {} instead of text/event-stream",

@@ -20,6 +20,7 @@
 use super::builder::EventSourceBuilder;
 use super::error::{tls_error, BuildError, Error, TransportError};
 use super::reconnect::{AfterLoss, Reconnect};
+use super::redirect::{self, MAX_REDIRECTS};
 use super::transport::Client;
 use super::MAX_ERROR_BODY;
 use crate::sse::{SseDecoder, SseItem};
@@ -75,6 +76,8 @@ pub enum ReadyState {
 ///   `Last-Event-ID`. Reconnects are not items; they show in
 ///   [`ready_state`](Self::ready_state), [`reconnects`](Self::reconnects)
 ///   and `tracing` events (target `pushcodec::sse::client`).
+/// * Redirects are followed (at most [`MAX_REDIRECTS`] per attempt; a
+///   cross-origin one drops `Authorization`; 303 turns a POST into a GET).
 /// * `204 No Content` ends the stream (`None`).
 /// * Another status, a `Content-Type` other than `text/event-stream`, a
 ///   TLS failure or a decoder limit end it with an [`Error`] (then `None`).
@@ -107,7 +110,11 @@ pub enum ReadyState {
 #[must_use = "an EventSource does nothing until it is polled"]
 pub struct EventSource {
     client: Client,
+    /// The event source's request: every reconnect starts from it.
     request: RequestTemplate,
+    /// This attempt's request (after redirects).
+    attempt: RequestTemplate,
+    redirects: u32,
     reconnect: Reconnect,
     decoder: SseDecoder,
     buf: BytesMut,
@@ -117,7 +124,7 @@ pub struct EventSource {
 }
 
 /// What every attempt sends.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(super) struct RequestTemplate {
     pub(super) method: Method,
     pub(super) uri: Uri,
@@ -221,10 +228,12 @@ impl EventSource {
     ) -> Self {
         EventSource {
             client,
-            request,
             reconnect,
             decoder,
             buf: BytesMut::new(),
+            attempt: request.clone(),
+            request,
+            redirects: 0,
             connect_timeout,
             read_timeout,
             phase: Phase::Idle,
@@ -301,7 +310,14 @@ impl EventSource {
 
     /// Starts an attempt.
     fn connect(&mut self) {
-        let t = &self.request;
+        self.attempt = self.request.clone();
+        self.redirects = 0;
+        self.send();
+    }
+
+    /// Sends the current attempt's request (the original, or a redirect's).
+    fn send(&mut self) {
+        let t = &self.attempt;
         let mut req = Request::new(Full::new(t.body.clone()));
         *req.method_mut() = t.method.clone();
         *req.uri_mut() = t.uri.clone();
@@ -351,6 +367,30 @@ impl EventSource {
             tracing::debug!(target: "pushcodec::sse::client", url = %self.request.uri, "204 No Content: stream ended by the server");
             self.phase = Phase::Closed;
             return None;
+        }
+        if redirect::is_redirect(status) && self.redirects < MAX_REDIRECTS {
+            let location = resp.headers().get(header::LOCATION);
+            return match redirect::follow(&self.attempt, status, location) {
+                Ok(next) => {
+                    tracing::debug!(target: "pushcodec::sse::client", from = %self.attempt.uri, to = %next.uri, %status, "following redirect");
+                    self.attempt = next;
+                    self.redirects += 1;
+                    self.send();
+                    None
+                }
+                Err(reason) => self.fail(Error::Redirect {
+                    status,
+                    location: location.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                    reason,
+                }),
+            };
+        }
+        if redirect::is_redirect(status) {
+            return self.fail(Error::Redirect {
+                status,
+                location: None,
+                reason: "too many redirects",
+            });
         }
         if status != StatusCode::OK {
             self.phase = Phase::ReadingErrorBody {

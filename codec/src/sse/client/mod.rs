@@ -9,6 +9,7 @@
 //! | `event_source.rs` | [`EventSource`]: the connection phases, the body through [`SseDecoder`](crate::sse::SseDecoder), timeouts |
 //! | `builder.rs` | [`EventSourceBuilder`]: request, reconnect, timeout and decoder settings |
 //! | `reconnect.rs` | when and after how long to reconnect, the retry limit, `Last-Event-ID` |
+//! | `redirect.rs` | following redirects as `fetch` does |
 //! | `transport.rs` | [`Client`]: hyper-util's pooled HTTP/1.1 client, rustls, trusted roots |
 //! | `error.rs` | [`BuildError`], [`TransportError`], [`Error`] |
 //!
@@ -41,11 +42,13 @@ mod builder;
 mod error;
 mod event_source;
 mod reconnect;
+mod redirect;
 mod transport;
 
 pub use builder::EventSourceBuilder;
 pub use error::{BuildError, Error, TransportError};
 pub use event_source::{EventSource, ReadyState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
+pub use redirect::MAX_REDIRECTS;
 pub use transport::{Client, ClientBuilder};
 
 /// At most this many bytes of a non-200 response body are read into
