@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,7 +100,12 @@ impl Client {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let inner = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https);
+        // Idle pooled connections are closed after 90 s (the timer makes the
+        // pool's idle timeout effective).
+        let inner = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(https);
         Client { inner }
     }
 }
