@@ -11,6 +11,8 @@ use crate::ws::extension::DeflateError;
 const MAX_STEP: usize = 32 << 10;
 /// Smallest output step (and first capacity of the message buffer).
 const MIN_STEP: usize = 256;
+/// Spare capacity still used for a step rather than growing the buffer.
+const MIN_SPARE: usize = 64;
 
 /// The decompressor of one direction, with the message size limit built in.
 ///
@@ -234,21 +236,34 @@ impl Inflater {
         self.z = zlib_rs::Inflate::new(false, self.window_bits);
     }
 
-    /// Makes room for `space` more bytes without growing past the limit
-    /// (+ 1) and without copying when the previous message was dropped.
-    fn reserve(&mut self, space: usize) {
-        if self.out.capacity() - self.out.len() >= space || self.out.try_reclaim(space) {
-            return;
+    /// Room for up to `want` more bytes, returned as the space to use:
+    /// `want` when the buffer has it (or gets it back from a dropped
+    /// message), the spare capacity when that is still worth a step, else
+    /// after growing without passing the limit (+ 1).
+    fn make_room(&mut self, want: usize) -> usize {
+        let spare = self.out.capacity() - self.out.len();
+        if spare >= want || self.out.try_reclaim(want) {
+            return want;
+        }
+        if spare >= MIN_SPARE {
+            return spare;
         }
         let len = self.out.len();
         let cap = self.max_message_size.saturating_add(1);
-        let target = (len * 2).max(MIN_STEP).min(cap).max(len + space);
+        let mut target = (len * 2).max(MIN_STEP).max(len + want);
+        if target.saturating_mul(2) > cap {
+            // The next doubling would pass the cap: go to the cap now, so
+            // the last growth is not a second reallocation of the largest
+            // buffer.
+            target = cap.max(len + want);
+        }
         // Exact growth (BytesMut::reserve would double past the cap): a
         // unique buffer goes to a Vec and back without a copy, and
         // `reserve_exact` reallocates in place when the allocator can.
         let mut v: Vec<u8> = std::mem::take(&mut self.out).into();
         v.reserve_exact(target - v.len());
         self.out = BytesMut::from(Bytes::from(v));
+        want
     }
 
     fn run<E: From<DeflateError>>(
@@ -261,8 +276,7 @@ impl Inflater {
             let len = self.out.len();
             let room = self.max_message_size.saturating_sub(len);
             // One byte past the limit tells "more than allowed" from "exactly".
-            let space = step.min(room.saturating_add(1));
-            self.reserve(space);
+            let space = self.make_room(step.min(room.saturating_add(1)));
             self.out.resize(len + space, 0);
             let (in0, out0) = (self.z.total_in(), self.z.total_out());
             let r = self

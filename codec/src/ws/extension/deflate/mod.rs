@@ -47,7 +47,7 @@
 //!   `MIN_LOOKAHEAD` (262) bytes, so a 9-bit (512-byte) compressor's
 //!   matches reach back at most 250 bytes: within the 256 bytes that
 //!   `*_max_window_bits=8` allows. Our compressor told 8 runs 9 bits and
-//!   keeps the promise; `codec/tests/deflate_window.rs` checks every
+//!   keeps the promise; `codec/tests/deflate_roundtrip.rs` checks every
 //!   distance against an independent block decoder for windows 8..=15.
 //! * A peer told 8 that runs zlib does the same, so our 8-bit decompressor
 //!   (zlib-rs inflates raw 8-bit windows) reads it. A peer whose library
@@ -56,14 +56,16 @@
 //!   never as wrong bytes.
 //!
 //! ## Memory
-//! Per connection each direction holds one zlib state: the compressor's
-//! window (2 × 2^bits), hash chain (2 × 2^bits bytes), hash table and block
-//! buffer (both set by `mem_level`), the decompressor's window (2^bits,
-//! allocated at the first message) and its tables. BENCHMARKS.md has the
-//! measured bytes per window bits and memory level
-//! (`codec/tests/deflate_alloc.rs`). A server caps it by lowering
-//! `client_max_window_bits` (its decompressor) and `server_max_window_bits`
-//! and `mem_level` (its compressor).
+//! Per connection each direction holds one zlib-rs state, allocated when
+//! the [`Deflater`] / [`Inflater`] is built. zlib-rs sizes them unlike C
+//! zlib: the compressor's window and hash chain follow the window bits
+//! (4 × 2^bits bytes, at least 9 bits) and its block buffers follow
+//! `mem_level`, but its hash table is a fixed 128 KiB; the decompressor
+//! always allocates a 32 KiB window, whatever the bits. So lowering the
+//! window bits saves at most ~130 KiB on our compressor and nothing on our
+//! decompressor. BENCHMARKS.md has the bytes measured per window bits and
+//! memory level (`codec/tests/deflate_alloc.rs`), and what a server can do
+//! to cap the total.
 
 mod compress;
 mod config;

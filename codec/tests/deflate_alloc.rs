@@ -1,0 +1,253 @@
+//! permessage-deflate memory, measured by a counting global allocator:
+//!
+//! * **0 allocations per message** in steady state with context takeover
+//!   (compress into a reused buffer, inflate, hand the message out, drop
+//!   it), and without context takeover;
+//! * **heap bytes per connection** of the engine for each window bits
+//!   setting and memory level (printed; `--nocapture` shows the table that
+//!   BENCHMARKS.md quotes);
+//! * **the bomb**: a message that inflates to 1 GiB is refused with the
+//!   1009 error after inflating at most `max_message_size` + 1 bytes, and
+//!   the heap never holds more than `max_message_size` plus a window and
+//!   the inflater's state.
+//!
+//! Tests in this file run one at a time (a lock), since the counters are
+//! process-wide.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
+
+use bytes::BytesMut;
+use pushcodec::ws::extension::deflate::{Compressed, Deflater, Inflater};
+use pushcodec::ws::extension::DeflateError;
+use pushcodec::ws::CloseCode;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Highest `LIVE`, a realloc counted as a resize of one block.
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// Highest `LIVE` if every realloc moved (old and new block both held).
+static PEAK_MOVING: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+fn grew(live: isize, transient: isize) {
+    PEAK.fetch_max(live, Relaxed);
+    PEAK_MOVING.fetch_max(transient, Relaxed);
+}
+
+// SAFETY: delegates every call to `System` unchanged; the counters are
+// atomics, which need no allocation.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        let live = LIVE.fetch_add(layout.size() as isize, Relaxed) + layout.size() as isize;
+        grew(live, live);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        let live = LIVE.fetch_add(layout.size() as isize, Relaxed) + layout.size() as isize;
+        grew(live, live);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        let delta = new_size as isize - layout.size() as isize;
+        let before = LIVE.fetch_add(delta, Relaxed);
+        grew(before + delta, before + new_size as isize);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn live() -> isize {
+    LIVE.load(Relaxed)
+}
+
+fn reset_peaks() {
+    PEAK.store(live(), Relaxed);
+    PEAK_MOVING.store(live(), Relaxed);
+}
+
+/// A token-stream message (what an LLM server sends, one per token).
+fn token(i: usize) -> Vec<u8> {
+    format!(
+        r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","choices":[{{"index":0,"delta":{{"content":" word{}"}}}}],"n":{i}}}"#,
+        i % 50
+    )
+    .into_bytes()
+}
+
+fn steady_state_allocations(no_context_takeover: bool) -> usize {
+    let msgs: Vec<Vec<u8>> = (0..64).map(token).collect();
+    let mut tx = Deflater::new(15, no_context_takeover, 6, 8, 0);
+    let mut rx = Inflater::new(15, 1 << 20);
+    let mut wire = BytesMut::with_capacity(4096);
+    let mut round = |i: usize| {
+        wire.clear();
+        let m = &msgs[i % msgs.len()];
+        assert_eq!(tx.compress(m, &mut wire).unwrap(), Compressed::Yes);
+        rx.inflate_fragment(&wire).unwrap();
+        let got = rx.finish_message().unwrap();
+        assert_eq!(&got[..], &m[..]);
+    };
+    for i in 0..200 {
+        round(i); // warm-up: windows allocated, buffers shared once
+    }
+    let before = ALLOCS.load(Relaxed);
+    for i in 0..10_000 {
+        round(i);
+    }
+    ALLOCS.load(Relaxed) - before
+}
+
+#[test]
+fn zero_allocations_per_message_in_steady_state() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let with = steady_state_allocations(false);
+    let without = steady_state_allocations(true);
+    println!(
+        "allocations per 10,000 messages: context takeover {with}, no context takeover {without}"
+    );
+    assert_eq!(with, 0, "with context takeover");
+    assert_eq!(without, 0, "without context takeover");
+}
+
+/// Heap bytes a compressor and a decompressor hold once each has handled a
+/// message (zlib allocates the inflate window at the first output).
+fn engine_bytes(bits: u8, mem_level: u8) -> (isize, isize) {
+    let msg = token(1);
+    let base = live();
+    let mut tx = Deflater::new(bits, false, 6, mem_level, 0);
+    let mut wire = BytesMut::with_capacity(4096);
+    tx.compress(&msg, &mut wire).unwrap();
+    let deflate = live() - base - wire.capacity() as isize;
+    let base = live();
+    let mut rx = Inflater::new(bits, 1 << 20);
+    rx.inflate_fragment(&wire).unwrap();
+    drop(rx.finish_message().unwrap());
+    // The inflater keeps its message buffer for reuse; count it apart.
+    let inflate = live() - base;
+    drop((tx, rx));
+    (deflate, inflate)
+}
+
+#[test]
+fn memory_per_connection_by_window_bits() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    println!("| window bits | compressor memLevel 8 | memLevel 4 | memLevel 1 | decompressor | total (memLevel 8) |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let mut last = (0, 0);
+    for bits in 8..=15u8 {
+        let (d8, i) = engine_bytes(bits, 8);
+        let (d4, _) = engine_bytes(bits, 4);
+        let (d1, _) = engine_bytes(bits, 1);
+        println!("| {bits} | {d8} | {d4} | {d1} | {i} | {} |", d8 + i);
+        // Sanity: windows grow with the bits, memLevel shrinks the compressor.
+        assert!(
+            d8 >= last.0 && i >= last.1,
+            "bits {bits}: {d8} {i} after {last:?}"
+        );
+        assert!(d1 < d4 && d4 < d8, "bits {bits}: {d1} {d4} {d8}");
+        // Upper bounds from zlib-rs's layout: window 2·2^b and prev 2·2^b
+        // (b at least 9), a fixed 128 KiB hash table, pending and symbol
+        // buffers of 7·2^(m+6), the state; inflate: window 2^b, ~46 KiB of
+        // state and tables.
+        assert!(d8 <= (4 << bits.max(9)) + (256 << 10), "{d8}");
+        assert!(i <= (1 << bits) + (64 << 10), "{i}");
+        last = (d8, i);
+    }
+}
+
+/// A compressed message of 1 GiB of zeros, about 1 MiB long: the first
+/// 1 MiB compressed, then the next 1 MiB (which only refers to the zeros
+/// before it) repeated.
+fn bomb() -> (Vec<u8>, u64) {
+    let zeros = vec![0u8; 1 << 20];
+    let mut tx = Deflater::new(15, false, 9, 8, 0);
+    let (mut first, mut next) = (BytesMut::new(), BytesMut::new());
+    tx.compress_fragment(&zeros, false, &mut first).unwrap();
+    tx.compress_fragment(&zeros, false, &mut next).unwrap();
+    let mut wire = first.to_vec();
+    for _ in 1..1024 {
+        wire.extend_from_slice(&next);
+    }
+    (wire, 1 << 30)
+}
+
+#[test]
+fn a_1_gib_bomb_is_refused_within_the_limit() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (wire, inflated) = bomb();
+    // The bomb is what it says: a 1 MiB prefix inflates to 1 MiB... and
+    // the whole inflates to 1 GiB under a limit that allows it (checked on
+    // a prefix: 64 repetitions = 64 MiB, to keep the test fast).
+    let per_rep = (wire.len() - 0) / 1024;
+    let mut ok = Inflater::new(15, 64 << 20);
+    ok.inflate_fragment(&wire[..wire.len() / 16]).unwrap();
+    assert!(ok.message_len() >= (63 << 20), "{}", ok.message_len());
+    drop(ok);
+    println!(
+        "bomb: {} compressed bytes inflate to {inflated} bytes ({}:1)",
+        wire.len(),
+        inflated / wire.len() as u64
+    );
+
+    const MAX: usize = 16 << 20;
+    let base = live();
+    reset_peaks();
+    let mut rx = Inflater::new(15, MAX);
+    let state = live() - base;
+    let mut fed = 0usize;
+    let mut err = None;
+    let mut checked = 0usize;
+    for chunk in wire.chunks(64 << 10) {
+        fed += chunk.len();
+        match rx.inflate_with(chunk, |b| {
+            checked += b.len();
+            assert!(checked <= MAX, "the check saw bytes past the limit");
+            Ok::<(), DeflateError>(())
+        }) {
+            Ok(()) => {}
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    let peak = PEAK.load(Relaxed) - base;
+    let peak_moving = PEAK_MOVING.load(Relaxed) - base;
+    let e = err.expect("the bomb must be refused");
+    assert_eq!(e, DeflateError::MessageTooBig { max: MAX });
+    assert_eq!(e.close_code(), Some(CloseCode::TOO_BIG));
+    println!(
+        "bomb refused after {fed} of {} compressed bytes ({} per 1 MiB), {checked} bytes inflated and checked; \
+         heap: inflater state {state} B, peak {peak} B (max_message_size {MAX} + {} B), \
+         peak if every realloc moved {peak_moving} B",
+        wire.len(),
+        per_rep,
+        peak - MAX as isize
+    );
+    // Refused early: about MAX / (1 MiB) repetitions in, not 1 GiB.
+    assert!(fed <= (MAX >> 20) * per_rep + (128 << 10), "fed {fed}");
+    // Within max_message_size + a window (32 KiB) + the inflater's state + one step.
+    assert!(
+        peak <= (MAX + 1) as isize + (32 << 10) + state + (32 << 10),
+        "peak {peak}"
+    );
+    drop(rx);
+}
