@@ -133,6 +133,13 @@ fn engine_bytes(bits: u8, mem_level: u8) -> (isize, isize) {
     let msg = token(1);
     let base = live();
     let mut tx = Deflater::new(bits, false, 6, mem_level, 0);
+    let rx = Inflater::new(bits, 1 << 20);
+    assert_eq!(
+        live(),
+        base,
+        "the zlib states are built at the first message"
+    );
+    drop(rx);
     let mut wire = BytesMut::with_capacity(4096);
     tx.compress(&msg, &mut wire).unwrap();
     let deflate = live() - base - wire.capacity() as isize;

@@ -74,7 +74,7 @@ enum Error {
     Frame(ws::Error),
     Deflate(DeflateError),
     /// RSV1 on a continuation or control frame (RFC 7692 §6.1).
-    Rsv1(OpCode),
+    Rsv1,
     /// Fragmentation broken (RFC 6455 §5.4).
     Sequence,
     /// Text not UTF-8 after inflating.
@@ -98,7 +98,7 @@ impl Error {
         match self {
             Error::Frame(e) => e.close_code().map(|c| c.0),
             Error::Deflate(e) => e.close_code().map(|c| c.0),
-            Error::Rsv1(_) | Error::Sequence => Some(1002),
+            Error::Rsv1 | Error::Sequence => Some(1002),
             Error::Utf8 => Some(1007),
         }
     }
@@ -139,13 +139,11 @@ impl Decoder for DeflateMessages {
             };
             let rsv1 = f.rsv & 0b100 != 0;
             match f.opcode {
-                OpCode::Ping | OpCode::Pong | OpCode::Close if rsv1 => {
-                    return Err(Error::Rsv1(f.opcode))
-                }
+                OpCode::Ping | OpCode::Pong | OpCode::Close if rsv1 => return Err(Error::Rsv1),
                 OpCode::Ping => return Ok(Some(Seen::Ping(f.payload.to_vec()))),
                 OpCode::Pong => return Ok(Some(Seen::Pong(f.payload.to_vec()))),
                 OpCode::Close => return Ok(None),
-                OpCode::Continuation if rsv1 => return Err(Error::Rsv1(f.opcode)),
+                OpCode::Continuation if rsv1 => return Err(Error::Rsv1),
                 OpCode::Continuation if self.partial.is_none() => return Err(Error::Sequence),
                 OpCode::Text | OpCode::Binary if self.partial.is_some() => {
                     return Err(Error::Sequence)

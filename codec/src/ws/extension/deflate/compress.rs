@@ -41,7 +41,10 @@ pub enum Compressed {
 /// assert_eq!(&out[..], [0xf2, 0x00, 0x11, 0x00, 0x00]); // §7.2.3.2, shared window
 /// ```
 pub struct Deflater {
-    z: zlib_rs::Deflate,
+    /// Built at the first compressed message: a connection that sends
+    /// nothing compressed (all below the threshold) holds no zlib state.
+    z: Option<zlib_rs::Deflate>,
+    config: zlib_rs::DeflateConfig,
     window_bits: u8,
     no_context_takeover: bool,
     threshold: usize,
@@ -88,7 +91,8 @@ impl Deflater {
             strategy: zlib_rs::Strategy::Default,
         };
         Deflater {
-            z: zlib_rs::Deflate::new_with_config(config),
+            z: None,
+            config,
             window_bits,
             no_context_takeover,
             threshold,
@@ -150,7 +154,7 @@ impl Deflater {
         self.sync_flush(payload, out)?;
         strip_tail(out, start)?;
         if self.no_context_takeover {
-            self.z.reset();
+            self.state().reset();
             if out.len() - start >= payload.len() {
                 out.truncate(start);
                 return Ok(Compressed::No);
@@ -192,26 +196,45 @@ impl Deflater {
         if fin {
             strip_tail(out, start)?;
             if self.no_context_takeover {
-                self.z.reset();
+                self.state().reset();
             }
         }
         Ok(())
     }
 
+    /// Whether the zlib state has been built (at the first compressed
+    /// message).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pushcodec::ws::extension::deflate::Deflater;
+    /// let mut d = Deflater::new(15, false, 6, 8, 64);
+    /// d.compress(b"short", &mut BytesMut::new()).unwrap(); // below the threshold
+    /// assert!(!d.is_allocated());
+    /// ```
+    pub fn is_allocated(&self) -> bool {
+        self.z.is_some()
+    }
+
+    fn state(&mut self) -> &mut zlib_rs::Deflate {
+        let config = self.config;
+        self.z
+            .get_or_insert_with(|| zlib_rs::Deflate::new_with_config(config))
+    }
+
     /// Deflates all of `input` with a sync flush, appending to `out`.
     fn sync_flush(&mut self, mut input: &[u8], out: &mut BytesMut) -> Result<(), DeflateError> {
+        let z = self.state();
         loop {
             // Room for the input plus block overhead; zlib wants more than
             // 6 bytes of output space for a flush to complete (zlib.h).
             let want = (input.len() + (input.len() >> 8) + 64).min(256 << 10);
             let len = out.len();
             out.resize(len + want, 0);
-            let (in0, out0) = (self.z.total_in(), self.z.total_out());
-            let r = self
-                .z
-                .compress(input, &mut out[len..], DeflateFlush::SyncFlush);
-            let consumed = (self.z.total_in() - in0) as usize;
-            let produced = (self.z.total_out() - out0) as usize;
+            let (in0, out0) = (z.total_in(), z.total_out());
+            let r = z.compress(input, &mut out[len..], DeflateFlush::SyncFlush);
+            let consumed = (z.total_in() - in0) as usize;
+            let produced = (z.total_out() - out0) as usize;
             out.truncate(len + produced);
             input = &input[consumed..];
             match r {

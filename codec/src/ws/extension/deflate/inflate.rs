@@ -58,7 +58,8 @@ const MIN_SPARE: usize = 64;
 /// assert_eq!(&i.finish_message().unwrap()[..], b"Hello");
 /// ```
 pub struct Inflater {
-    z: zlib_rs::Inflate,
+    /// Built at the first compressed message.
+    z: Option<zlib_rs::Inflate>,
     window_bits: u8,
     max_message_size: usize,
     /// The message being inflated.
@@ -93,7 +94,7 @@ impl Inflater {
     pub fn new(window_bits: u8, max_message_size: usize) -> Inflater {
         let window_bits = window_bits.clamp(8, 15);
         Inflater {
-            z: zlib_rs::Inflate::new(false, window_bits),
+            z: None,
             window_bits,
             max_message_size,
             out: BytesMut::new(),
@@ -202,6 +203,13 @@ impl Inflater {
         &mut self,
         check: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<Bytes, E> {
+        if self.consumed == 0 {
+            // An empty compressed payload (a compressor sends at least
+            // `00`, §7.2.3.6): the tail alone would leave the stream inside
+            // a stored block header and shift every later message. The
+            // message is empty either way.
+            return Ok(self.out.split().freeze());
+        }
         self.run(&TAIL, check)?;
         if self.since_final == Some(TAIL.len() as u64) {
             // The message ended with its BFINAL block (no block after it):
@@ -233,7 +241,18 @@ impl Inflater {
         // zlib_rs::Inflate::reset goes back to a 15-bit window; a new one
         // keeps ours. Only reached after a BFINAL block, which zlib-based
         // peers do not send (they sync-flush).
-        self.z = zlib_rs::Inflate::new(false, self.window_bits);
+        self.z = Some(zlib_rs::Inflate::new(false, self.window_bits));
+    }
+
+    /// Whether the zlib state has been built (at the first compressed
+    /// message).
+    ///
+    /// ```
+    /// let i = pushcodec::ws::extension::deflate::Inflater::new(15, 1 << 20);
+    /// assert!(!i.is_allocated());
+    /// ```
+    pub fn is_allocated(&self) -> bool {
+        self.z.is_some()
     }
 
     /// Room for up to `want` more bytes, returned as the space to use:
@@ -278,12 +297,15 @@ impl Inflater {
             // One byte past the limit tells "more than allowed" from "exactly".
             let space = self.make_room(step.min(room.saturating_add(1)));
             self.out.resize(len + space, 0);
-            let (in0, out0) = (self.z.total_in(), self.z.total_out());
-            let r = self
+            let bits = self.window_bits;
+            let z = self
                 .z
-                .decompress(input, &mut self.out[len..], InflateFlush::NoFlush);
-            let consumed = (self.z.total_in() - in0) as usize;
-            let produced = (self.z.total_out() - out0) as usize;
+                .get_or_insert_with(|| zlib_rs::Inflate::new(false, bits));
+            let (in0, out0) = (z.total_in(), z.total_out());
+            let r = z.decompress(input, &mut self.out[len..], InflateFlush::NoFlush);
+            let consumed = (z.total_in() - in0) as usize;
+            let produced = (z.total_out() - out0) as usize;
+            let message = z.error_message();
             self.out.truncate(len + produced);
             input = &input[consumed..];
             self.consumed += consumed as u64;
@@ -319,7 +341,7 @@ impl Inflater {
                 Ok(_) => {}
                 Err(e) => {
                     return Err(DeflateError::Corrupt {
-                        reason: self.z.error_message().unwrap_or(e.as_str()),
+                        reason: message.unwrap_or(e.as_str()),
                         offset: self.consumed,
                     }
                     .into())

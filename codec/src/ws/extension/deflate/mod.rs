@@ -56,8 +56,10 @@
 //!   never as wrong bytes.
 //!
 //! ## Memory
-//! Per connection each direction holds one zlib-rs state, allocated when
-//! the [`Deflater`] / [`Inflater`] is built. zlib-rs sizes them unlike C
+//! Per connection each direction holds one zlib-rs state, allocated at the
+//! first compressed message of that direction (a side that never sends or
+//! receives one, e.g. all below `compression_threshold`, holds none).
+//! zlib-rs sizes them unlike C
 //! zlib: the compressor's window and hash chain follow the window bits
 //! (4 × 2^bits bytes, at least 9 bits) and its block buffers follow
 //! `mem_level`, but its hash table is a fixed 128 KiB; the decompressor
