@@ -9,10 +9,14 @@ use crate::ws::extension::DeflateError;
 /// Largest output step: the inflater never produces more than this before
 /// the size limit and the caller's check see the bytes.
 const MAX_STEP: usize = 32 << 10;
-/// Smallest output step (and first capacity of the message buffer).
+/// First capacity of the message buffer.
 const MIN_STEP: usize = 256;
-/// Spare capacity still used for a step rather than growing the buffer.
-const MIN_SPARE: usize = 64;
+
+thread_local! {
+    /// Where each step inflates to before its bytes are checked and copied
+    /// to the message: one per thread, not per connection.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
 
 /// The decompressor of one direction, with the message size limit built in.
 ///
@@ -22,13 +26,14 @@ const MIN_SPARE: usize = 64;
 /// `00 00 ff ff` tail (§7.2.2 step 1) and hands the message out as
 /// [`Bytes`].
 ///
-/// **Bounded.** Output is produced in steps of at most 32 KiB, and at most
-/// one byte past `max_message_size`: a message that inflates to more fails
-/// with [`DeflateError::MessageTooBig`] (1009) at the step that crosses the
-/// limit, whatever its compressed size — a 1 GiB bomb costs at most
-/// `max_message_size` + 1 bytes of buffer, never a full inflate checked
-/// afterwards. No allocation is sized by the peer: the buffer grows by
-/// doubling, capped at the limit.
+/// **Bounded.** Output is produced in steps of at most 32 KiB (into a
+/// scratch buffer per thread), and at most one byte past
+/// `max_message_size`: a message that inflates to more fails with
+/// [`DeflateError::MessageTooBig`] (1009) at the step that crosses the
+/// limit, whatever its compressed size, before those bytes join the
+/// message — a 1 GiB bomb costs at most `max_message_size` bytes of buffer,
+/// never a full inflate checked afterwards. No allocation is sized by the
+/// peer: the buffer grows by doubling, capped at the limit.
 ///
 /// **Incremental checks.** [`Inflater::inflate_with`] passes each step's new
 /// bytes to a callback before going on, so text can be validated as UTF-8 on
@@ -255,26 +260,21 @@ impl Inflater {
         self.z.is_some()
     }
 
-    /// Room for up to `want` more bytes, returned as the space to use:
-    /// `want` when the buffer has it (or gets it back from a dropped
-    /// message), the spare capacity when that is still worth a step, else
-    /// after growing without passing the limit (+ 1).
-    fn make_room(&mut self, want: usize) -> usize {
-        let spare = self.out.capacity() - self.out.len();
-        if spare >= want || self.out.try_reclaim(want) {
-            return want;
-        }
-        if spare >= MIN_SPARE {
-            return spare;
+    /// Makes room for `n` more bytes of message (`n` never takes it past
+    /// the limit + 1): the spare capacity, the space of a dropped message
+    /// reclaimed, or exact growth by doubling, capped at the limit.
+    fn reserve(&mut self, n: usize) {
+        if self.out.capacity() - self.out.len() >= n || self.out.try_reclaim(n) {
+            return;
         }
         let len = self.out.len();
         let cap = self.max_message_size.saturating_add(1);
-        let mut target = (len * 2).max(MIN_STEP).max(len + want);
+        let mut target = (len * 2).max(MIN_STEP).max(len + n);
         if target.saturating_mul(2) > cap {
             // The next doubling would pass the cap: go to the cap now, so
             // the last growth is not a second reallocation of the largest
             // buffer.
-            target = cap.max(len + want);
+            target = cap.max(len + n);
         }
         // Exact growth (BytesMut::reserve would double past the cap): a
         // unique buffer goes to a Vec and back without a copy, and
@@ -282,44 +282,61 @@ impl Inflater {
         let mut v: Vec<u8> = std::mem::take(&mut self.out).into();
         v.reserve_exact(target - v.len());
         self.out = BytesMut::from(Bytes::from(v));
-        want
     }
 
     fn run<E: From<DeflateError>>(
         &mut self,
+        input: &[u8],
+        check: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        // Taken, not borrowed: a check that inflates (on another Inflater)
+        // finds it empty and uses a scratch of its own.
+        let mut scratch = SCRATCH.take();
+        if scratch.len() < MAX_STEP {
+            scratch.resize(MAX_STEP, 0);
+        }
+        let r = self.run_with(input, check, &mut scratch);
+        SCRATCH.set(scratch);
+        r
+    }
+
+    /// Inflates into `scratch` (initialized once per thread, so no step
+    /// pays for zeroing) in steps of at most 32 KiB and at most one byte
+    /// past the limit, then copies what came out to the message.
+    fn run_with<E: From<DeflateError>>(
+        &mut self,
         mut input: &[u8],
         mut check: impl FnMut(&[u8]) -> Result<(), E>,
+        scratch: &mut [u8],
     ) -> Result<(), E> {
-        let mut step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP);
         loop {
-            let len = self.out.len();
-            let room = self.max_message_size.saturating_sub(len);
+            let room = self.max_message_size.saturating_sub(self.out.len());
             // One byte past the limit tells "more than allowed" from "exactly".
-            let space = self.make_room(step.min(room.saturating_add(1)));
-            self.out.resize(len + space, 0);
+            let space = MAX_STEP.min(room.saturating_add(1));
             let bits = self.window_bits;
             let z = self
                 .z
                 .get_or_insert_with(|| zlib_rs::Inflate::new(false, bits));
             let (in0, out0) = (z.total_in(), z.total_out());
-            let r = z.decompress(input, &mut self.out[len..], InflateFlush::NoFlush);
+            let r = z.decompress(input, &mut scratch[..space], InflateFlush::NoFlush);
             let consumed = (z.total_in() - in0) as usize;
             let produced = (z.total_out() - out0) as usize;
             let message = z.error_message();
-            self.out.truncate(len + produced);
             input = &input[consumed..];
             self.consumed += consumed as u64;
             if let Some(n) = &mut self.since_final {
                 *n += consumed as u64;
             }
-            if self.out.len() > self.max_message_size {
+            if self.out.len() + produced > self.max_message_size {
                 return Err(DeflateError::MessageTooBig {
                     max: self.max_message_size,
                 }
                 .into());
             }
             if produced > 0 {
-                check(&self.out[len..])?;
+                check(&scratch[..produced])?;
+                self.reserve(produced);
+                self.out.extend_from_slice(&scratch[..produced]);
             }
             match r {
                 Ok(Status::StreamEnd) => {
@@ -329,7 +346,7 @@ impl Inflater {
                         return Ok(());
                     }
                 }
-                Ok(_) if produced == space => step = (step * 2).min(MAX_STEP),
+                Ok(_) if produced == space => {}
                 Ok(_) if input.is_empty() => return Ok(()),
                 Ok(_) if consumed == 0 => {
                     return Err(DeflateError::Corrupt {
