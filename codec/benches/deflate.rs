@@ -390,7 +390,10 @@ fn main() {
         // and flate2 send inflates back with our Inflater.
         assert_eq!(pc_engine_decompress(&payloads, Some(&w)), total);
         assert_eq!(flate2_engine_decompress(&payloads, Some(&w)), total);
-        assert_eq!(pc_frames_decompress(&compressed_wire, true, Some(&w)), total);
+        assert_eq!(
+            pc_frames_decompress(&compressed_wire, true, Some(&w)),
+            total
+        );
         assert_eq!(
             yawc_decompress(&compressed_wire, true, Some(&w), w.msgs.len()),
             total

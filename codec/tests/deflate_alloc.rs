@@ -11,59 +11,73 @@
 //!   the heap never holds more than `max_message_size` plus a window and
 //!   the inflater's state.
 //!
-//! Tests in this file run one at a time (a lock), since the counters are
-//! process-wide.
+//! The counters are per thread: each test measures its own thread's
+//! allocations only.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::cell::Cell;
 
 use bytes::BytesMut;
 use pushcodec::ws::extension::deflate::{Compressed, Deflater, Inflater};
 use pushcodec::ws::extension::DeflateError;
 use pushcodec::ws::CloseCode;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// Highest `LIVE`, a realloc counted as a resize of one block.
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-/// Highest `LIVE` if every realloc moved (old and new block both held).
-static PEAK_MOVING: AtomicIsize = AtomicIsize::new(0);
+thread_local! {
+    // Per thread (`const`, no destructor: reading them never allocates), so
+    // the test harness's own threads cannot disturb a measurement.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    /// Highest `LIVE`, a realloc counted as a resize of one block.
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+    /// Highest `LIVE` if every realloc moved (old and new block both held).
+    static PEAK_MOVING: Cell<isize> = const { Cell::new(0) };
+}
 
 struct Counting;
 
+fn add(c: &'static std::thread::LocalKey<Cell<isize>>, d: isize) -> isize {
+    c.with(|c| {
+        c.set(c.get() + d);
+        c.get()
+    })
+}
+
 fn grew(live: isize, transient: isize) {
-    PEAK.fetch_max(live, Relaxed);
-    PEAK_MOVING.fetch_max(transient, Relaxed);
+    PEAK.with(|p| p.set(p.get().max(live)));
+    PEAK_MOVING.with(|p| p.set(p.get().max(transient)));
+}
+
+fn count() {
+    ALLOCS.with(|c| c.set(c.get() + 1));
 }
 
 // SAFETY: delegates every call to `System` unchanged; the counters are
-// atomics, which need no allocation.
+// `const` thread-locals without destructors, which need no allocation.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        let live = LIVE.fetch_add(layout.size() as isize, Relaxed) + layout.size() as isize;
+        count();
+        let live = add(&LIVE, layout.size() as isize);
         grew(live, live);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        let live = LIVE.fetch_add(layout.size() as isize, Relaxed) + layout.size() as isize;
+        count();
+        let live = add(&LIVE, layout.size() as isize);
         grew(live, live);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
+        add(&LIVE, -(layout.size() as isize));
         // SAFETY: same contract as our caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
+        count();
         let delta = new_size as isize - layout.size() as isize;
-        let before = LIVE.fetch_add(delta, Relaxed);
-        grew(before + delta, before + new_size as isize);
+        let live = add(&LIVE, delta);
+        grew(live, live - delta + new_size as isize);
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -72,15 +86,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 fn live() -> isize {
-    LIVE.load(Relaxed)
+    LIVE.with(Cell::get)
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
 }
 
 fn reset_peaks() {
-    PEAK.store(live(), Relaxed);
-    PEAK_MOVING.store(live(), Relaxed);
+    PEAK.with(|p| p.set(live()));
+    PEAK_MOVING.with(|p| p.set(live()));
 }
 
 /// A token-stream message (what an LLM server sends, one per token).
@@ -108,16 +124,15 @@ fn steady_state_allocations(no_context_takeover: bool) -> usize {
     for i in 0..200 {
         round(i); // warm-up: windows allocated, buffers shared once
     }
-    let before = ALLOCS.load(Relaxed);
+    let before = allocs();
     for i in 0..10_000 {
         round(i);
     }
-    ALLOCS.load(Relaxed) - before
+    allocs() - before
 }
 
 #[test]
 fn zero_allocations_per_message_in_steady_state() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let with = steady_state_allocations(false);
     let without = steady_state_allocations(true);
     println!(
@@ -164,7 +179,6 @@ fn warm_scratch() {
 
 #[test]
 fn memory_per_connection_by_window_bits() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     println!("| window bits | compressor memLevel 8 | memLevel 4 | memLevel 1 | decompressor | total (memLevel 8) |");
     println!("| --- | --- | --- | --- | --- | --- |");
     let mut last = (0, 0);
@@ -207,12 +221,11 @@ fn bomb() -> (Vec<u8>, u64) {
 
 #[test]
 fn a_1_gib_bomb_is_refused_within_the_limit() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (wire, inflated) = bomb();
     // The bomb is what it says: a 1 MiB prefix inflates to 1 MiB... and
     // the whole inflates to 1 GiB under a limit that allows it (checked on
     // a prefix: 64 repetitions = 64 MiB, to keep the test fast).
-    let per_rep = (wire.len() - 0) / 1024;
+    let per_rep = wire.len() / 1024;
     let mut ok = Inflater::new(15, 64 << 20);
     ok.inflate_fragment(&wire[..wire.len() / 16]).unwrap();
     assert!(ok.message_len() >= (63 << 20), "{}", ok.message_len());
@@ -247,8 +260,8 @@ fn a_1_gib_bomb_is_refused_within_the_limit() {
             }
         }
     }
-    let peak = PEAK.load(Relaxed) - base;
-    let peak_moving = PEAK_MOVING.load(Relaxed) - base;
+    let peak = PEAK.with(Cell::get) - base;
+    let peak_moving = PEAK_MOVING.with(Cell::get) - base;
     let e = err.expect("the bomb must be refused");
     assert_eq!(e, DeflateError::MessageTooBig { max: MAX });
     assert_eq!(e.close_code(), Some(CloseCode::TOO_BIG));

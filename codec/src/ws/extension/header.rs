@@ -477,7 +477,9 @@ fn extension(i: &str) -> Result<(&str, Extension<'_>), (HeaderErrorKind, &str)> 
 mod tests {
     use super::*;
 
-    fn names_and_params(v: &str) -> Vec<(String, Vec<(String, Option<String>)>)> {
+    type Elements = Vec<(String, Vec<(String, Option<String>)>)>;
+
+    fn names_and_params(v: &str) -> Elements {
         parse_extensions(v)
             .unwrap()
             .iter()
