@@ -37,6 +37,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput};
 use futures_util::{SinkExt, StreamExt};
 use pushcodec::ws::extension::deflate::{Compressed, Deflater, Inflater, TAIL};
+use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::{Frame, FrameCodec, OpCode};
 use std::time::Duration;
 use tokio_util::codec::{Decoder, Encoder};
@@ -115,7 +116,7 @@ fn workloads() -> Vec<Work> {
 // ------------------------------------------------------------ compress --
 
 fn pc_engine_compress(w: &Work, out: &mut Vec<Bytes>) -> u64 {
-    let mut d = Deflater::new(15, false, LEVEL, 8, 0);
+    let mut d = Deflater::new(15, false, &DeflateConfig::builder().level(LEVEL).build());
     let mut buf = BytesMut::with_capacity(64 << 10);
     let mut n = 0;
     for m in &w.msgs {
@@ -128,7 +129,7 @@ fn pc_engine_compress(w: &Work, out: &mut Vec<Bytes>) -> u64 {
 }
 
 fn pc_engine_compress_timed(w: &Work, level: u8) -> u64 {
-    let mut d = Deflater::new(15, false, level, 8, 0);
+    let mut d = Deflater::new(15, false, &DeflateConfig::builder().level(level).build());
     let mut buf = BytesMut::with_capacity(64 << 10);
     let mut n = 0;
     for m in &w.msgs {
@@ -163,7 +164,7 @@ fn flate2_engine_compress(w: &Work) -> u64 {
 }
 
 fn pc_frames_compress(w: &Work) -> u64 {
-    let mut d = Deflater::new(15, false, LEVEL, 8, 0);
+    let mut d = Deflater::new(15, false, &DeflateConfig::builder().level(LEVEL).build());
     let mut codec = FrameCodec::server();
     let mut payload = BytesMut::with_capacity(64 << 10);
     let mut wire = BytesMut::with_capacity(256 << 10);

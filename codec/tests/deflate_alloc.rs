@@ -19,7 +19,7 @@ use std::cell::Cell;
 
 use bytes::BytesMut;
 use pushcodec::ws::extension::deflate::{Compressed, Deflater, Inflater};
-use pushcodec::ws::extension::DeflateError;
+use pushcodec::ws::extension::{DeflateConfig, DeflateError};
 use pushcodec::ws::CloseCode;
 
 thread_local! {
@@ -110,7 +110,7 @@ fn token(i: usize) -> Vec<u8> {
 
 fn steady_state_allocations(no_context_takeover: bool) -> usize {
     let msgs: Vec<Vec<u8>> = (0..64).map(token).collect();
-    let mut tx = Deflater::new(15, no_context_takeover, 6, 8, 0);
+    let mut tx = Deflater::new(15, no_context_takeover, &DeflateConfig::default());
     let mut rx = Inflater::new(15, 1 << 20);
     let mut wire = BytesMut::with_capacity(4096);
     let mut round = |i: usize| {
@@ -148,7 +148,11 @@ fn engine_bytes(bits: u8, mem_level: u8) -> (isize, isize) {
     warm_scratch();
     let msg = token(1);
     let base = live();
-    let mut tx = Deflater::new(bits, false, 6, mem_level, 0);
+    let mut tx = Deflater::new(
+        bits,
+        false,
+        &DeflateConfig::builder().mem_level(mem_level).build(),
+    );
     let rx = Inflater::new(bits, 1 << 20);
     assert_eq!(
         live(),
@@ -208,7 +212,7 @@ fn memory_per_connection_by_window_bits() {
 /// before it) repeated.
 fn bomb() -> (Vec<u8>, u64) {
     let zeros = vec![0u8; 1 << 20];
-    let mut tx = Deflater::new(15, false, 9, 8, 0);
+    let mut tx = Deflater::new(15, false, &DeflateConfig::builder().level(9).build());
     let (mut first, mut next) = (BytesMut::new(), BytesMut::new());
     tx.compress_fragment(&zeros, false, &mut first).unwrap();
     tx.compress_fragment(&zeros, false, &mut next).unwrap();

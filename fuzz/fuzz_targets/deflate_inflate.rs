@@ -21,7 +21,7 @@
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use pushcodec::ws::extension::deflate::{Compressed, Deflater, Inflater};
-use pushcodec::ws::extension::DeflateError;
+use pushcodec::ws::extension::{DeflateConfig, DeflateError};
 use pushcodec_fuzz::reads;
 
 fn inflate(bits: u8, max: usize, pieces: &[&[u8]]) -> Result<Vec<u8>, DeflateError> {
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         vec![input]
     };
-    let mut tx = Deflater::new(bits, nct, 6, 8, 0);
+    let mut tx = Deflater::new(bits, nct, &DeflateConfig::default());
     let mut rx = Inflater::new(bits, 1 << 20);
     for (n, m) in messages.iter().enumerate() {
         let mut wire = BytesMut::new();

@@ -3,7 +3,7 @@
 use bytes::BytesMut;
 use zlib_rs::{DeflateFlush, Status};
 
-use crate::ws::extension::DeflateError;
+use crate::ws::extension::{DeflateConfig, DeflateError};
 
 /// The 4 bytes an empty stored block ends with; a sync flush ends with them
 /// and §7.2.1 removes them from the message's last fragment.
@@ -32,7 +32,8 @@ pub enum Compressed {
 /// ```
 /// use bytes::BytesMut;
 /// use pushcodec::ws::extension::deflate::{Compressed, Deflater};
-/// let mut d = Deflater::new(15, false, 6, 8, 0);
+/// use pushcodec::ws::extension::DeflateConfig;
+/// let mut d = Deflater::new(15, false, &DeflateConfig::default());
 /// let mut out = BytesMut::new();
 /// assert_eq!(d.compress(b"Hello", &mut out).unwrap(), Compressed::Yes);
 /// assert_eq!(&out[..], [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]); // RFC 7692 §7.2.3.1
@@ -65,37 +66,32 @@ impl std::fmt::Debug for Deflater {
 
 impl Deflater {
     /// A compressor with window `window_bits` (clamped to 8..=15), context
-    /// takeover unless `no_context_takeover`, zlib `level` (0..=9) and
-    /// `mem_level` (1..=9), sending messages shorter than `threshold`
-    /// uncompressed. Usually built by
+    /// takeover unless `no_context_takeover`, and `config`'s level, memory
+    /// level and threshold (its negotiation settings play no part here).
+    /// Usually built by
     /// [`DeflateParams::deflater`](super::DeflateParams::deflater).
     ///
     /// ```
-    /// let d = pushcodec::ws::extension::deflate::Deflater::new(8, true, 1, 1, 0);
+    /// use pushcodec::ws::extension::{deflate::Deflater, DeflateConfig};
+    /// let d = Deflater::new(8, true, &DeflateConfig::builder().level(1).mem_level(1).build());
     /// assert_eq!(d.window_bits(), 8);
     /// ```
-    pub fn new(
-        window_bits: u8,
-        no_context_takeover: bool,
-        level: u8,
-        mem_level: u8,
-        threshold: usize,
-    ) -> Deflater {
+    pub fn new(window_bits: u8, no_context_takeover: bool, config: &DeflateConfig) -> Deflater {
         let window_bits = window_bits.clamp(8, 15);
-        let config = zlib_rs::DeflateConfig {
-            level: i32::from(level.min(9)),
+        let zconfig = zlib_rs::DeflateConfig {
+            level: i32::from(config.level()),
             method: zlib_rs::Method::Deflated,
             // zlib refuses a raw 8-bit window; 9 bits keeps distances <= 250.
             window_bits: -i32::from(window_bits.max(9)),
-            mem_level: i32::from(mem_level.clamp(1, 9)),
+            mem_level: i32::from(config.mem_level()),
             strategy: zlib_rs::Strategy::Default,
         };
         Deflater {
             z: None,
-            config,
+            config: zconfig,
             window_bits,
             no_context_takeover,
-            threshold,
+            threshold: config.compression_threshold(),
             in_message: false,
         }
     }
@@ -103,7 +99,8 @@ impl Deflater {
     /// The negotiated window (log2) this compressor keeps to.
     ///
     /// ```
-    /// assert_eq!(pushcodec::ws::extension::deflate::Deflater::new(12, false, 6, 8, 0).window_bits(), 12);
+    /// use pushcodec::ws::extension::{deflate::Deflater, DeflateConfig};
+    /// assert_eq!(Deflater::new(12, false, &DeflateConfig::default()).window_bits(), 12);
     /// ```
     pub fn window_bits(&self) -> u8 {
         self.window_bits
@@ -112,7 +109,8 @@ impl Deflater {
     /// Whether each message starts from an empty window.
     ///
     /// ```
-    /// assert!(pushcodec::ws::extension::deflate::Deflater::new(15, true, 6, 8, 0).no_context_takeover());
+    /// use pushcodec::ws::extension::{deflate::Deflater, DeflateConfig};
+    /// assert!(Deflater::new(15, true, &DeflateConfig::default()).no_context_takeover());
     /// ```
     pub fn no_context_takeover(&self) -> bool {
         self.no_context_takeover
@@ -132,7 +130,8 @@ impl Deflater {
     /// ```
     /// use bytes::BytesMut;
     /// use pushcodec::ws::extension::deflate::{Compressed, Deflater};
-    /// let mut d = Deflater::new(15, true, 6, 8, 0);
+    /// use pushcodec::ws::extension::DeflateConfig;
+    /// let mut d = Deflater::new(15, true, &DeflateConfig::default());
     /// let mut out = BytesMut::new();
     /// assert_eq!(d.compress(b"ab", &mut out).unwrap(), Compressed::No); // would grow
     /// assert!(out.is_empty());
@@ -174,7 +173,8 @@ impl Deflater {
     /// ```
     /// use bytes::BytesMut;
     /// use pushcodec::ws::extension::deflate::{Deflater, Inflater};
-    /// let mut d = Deflater::new(15, false, 6, 8, 0);
+    /// use pushcodec::ws::extension::DeflateConfig;
+    /// let mut d = Deflater::new(15, false, &DeflateConfig::default());
     /// let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
     /// d.compress_fragment(b"Hel", false, &mut a).unwrap();
     /// d.compress_fragment(b"lo", true, &mut b).unwrap();
@@ -208,7 +208,8 @@ impl Deflater {
     /// ```
     /// use bytes::BytesMut;
     /// use pushcodec::ws::extension::deflate::Deflater;
-    /// let mut d = Deflater::new(15, false, 6, 8, 64);
+    /// use pushcodec::ws::extension::DeflateConfig;
+    /// let mut d = Deflater::new(15, false, &DeflateConfig::builder().compression_threshold(64).build());
     /// d.compress(b"short", &mut BytesMut::new()).unwrap(); // below the threshold
     /// assert!(!d.is_allocated());
     /// ```

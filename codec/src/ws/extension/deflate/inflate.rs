@@ -157,7 +157,7 @@ impl Inflater {
     ///
     /// ```
     /// use bytes::BytesMut;
-    /// use pushcodec::ws::extension::{deflate::{Deflater, Inflater}, DeflateError};
+    /// use pushcodec::ws::extension::{deflate::{Deflater, Inflater}, DeflateConfig, DeflateError};
     /// use pushcodec::ws::utf8::Utf8Validator;
     ///
     /// #[derive(Debug)]
@@ -168,7 +168,7 @@ impl Inflater {
     /// let mut text = b"\xff".to_vec();
     /// text.resize(1 << 20, b'a');
     /// let mut wire = BytesMut::new();
-    /// Deflater::new(15, false, 6, 8, 0).compress(&text, &mut wire).unwrap();
+    /// Deflater::new(15, false, &DeflateConfig::default()).compress(&text, &mut wire).unwrap();
     ///
     /// let (mut i, mut v) = (Inflater::new(15, 2 << 20), Utf8Validator::new());
     /// let r = i.inflate_with(&wire, |b| v.feed(b).map_err(|e| E::Utf8 { offset: e.offset }));

@@ -257,9 +257,7 @@ impl DeflateParams {
         Deflater::new(
             self.compressor_window_bits(role).min(own_bits),
             self.compressor_no_context_takeover(role) || own_nct,
-            config.level(),
-            config.mem_level(),
-            config.compression_threshold(),
+            config,
         )
     }
 
