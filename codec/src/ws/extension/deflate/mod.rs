@@ -48,7 +48,9 @@
 //!   matches reach back at most 250 bytes: within the 256 bytes that
 //!   `*_max_window_bits=8` allows. Our compressor told 8 runs 9 bits and
 //!   keeps the promise; `codec/tests/deflate_roundtrip.rs` checks every
-//!   distance against an independent block decoder for windows 8..=15.
+//!   distance against an independent block decoder for windows 8..=15,
+//!   and `codec/tests/deflate_zlib_interop.rs` that C zlib refuses a raw
+//!   8-bit compressor and inflates ours with an 8-bit window.
 //! * A peer told 8 that runs zlib does the same, so our 8-bit decompressor
 //!   (zlib-rs inflates raw 8-bit windows) reads it. A peer whose library
 //!   ignores window bits altogether (one that only has 15) breaks the
