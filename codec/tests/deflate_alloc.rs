@@ -173,6 +173,35 @@ fn engine_bytes(bits: u8, mem_level: u8) -> (isize, isize) {
     (deflate, inflate)
 }
 
+#[test]
+fn released_engines_hold_nothing_and_work_again() {
+    warm_scratch();
+    let msg = token(3);
+    let base = live();
+    let mut tx = Deflater::new(15, true, &DeflateConfig::default());
+    let mut rx = Inflater::new(15, 1 << 20).with_peer_no_context_takeover(true);
+    let mut wire = BytesMut::with_capacity(4096);
+    let wire_cap = wire.capacity() as isize;
+    let mut seen = [(0isize, 0isize); 3]; // no Vec: it would be counted
+    for slot in &mut seen {
+        wire.clear();
+        assert_eq!(tx.compress(&msg, &mut wire).unwrap(), Compressed::Yes);
+        rx.inflate_fragment(&wire).unwrap();
+        assert_eq!(&rx.finish_message().unwrap()[..], &msg[..]);
+        let held = live() - base - wire_cap;
+        tx.release();
+        assert!(rx.release());
+        let idle = live() - base - wire_cap;
+        *slot = (held, idle);
+    }
+    // Printed after measuring: a captured println! allocates on this thread.
+    println!("(active, released) bytes per round: {seen:?}");
+    for (held, idle) in seen {
+        assert!(held > 300_000, "{held}");
+        assert_eq!(idle, 0, "an idle connection holds no deflate state");
+    }
+}
+
 /// The inflater's per-thread scratch (32 KiB) is allocated at the first
 /// inflate of a thread; per connection figures leave it out.
 fn warm_scratch() {

@@ -64,6 +64,9 @@ struct Msg {
     data: Vec<u8>,
     cuts: Vec<usize>,
     streamed: bool,
+    /// Release both engines' state after this message (`Deflater::release`
+    /// always frees; `Inflater::release` only when the peer resets).
+    release: bool,
 }
 
 fn split<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
@@ -125,8 +128,19 @@ fn run(case: &Case, role: Role, msgs: &[Msg]) -> Result<usize, TestCaseError> {
         }
         let got = rx.finish_message().unwrap();
         prop_assert_eq!(&got[..], &m.data[..]);
+        drop(got);
+        if m.release {
+            tx.release();
+            prop_assert_eq!(
+                rx.release(),
+                nct,
+                "the inflater frees exactly when the peer resets"
+            );
+        }
 
-        // The reference: the concatenated payload + tail.
+        // The reference: the concatenated payload + tail. A released
+        // compressor starts its next message from an empty window, which
+        // the reference (keeping its history) must read all the same.
         let mut stream = frags.concat();
         stream.extend_from_slice(&TAIL);
         if nct {
@@ -178,11 +192,13 @@ fn msg() -> impl Strategy<Value = Msg> {
         data(),
         proptest::collection::vec(0usize..700, 0..4),
         any::<bool>(),
+        proptest::bool::weighted(0.2),
     )
-        .prop_map(|(data, cuts, streamed)| Msg {
+        .prop_map(|(data, cuts, streamed, release)| Msg {
             data,
             cuts,
             streamed,
+            release,
         })
 }
 
@@ -228,31 +244,37 @@ fn every_parameter_combination_round_trips() {
             data: json.clone(),
             cuts: vec![],
             streamed: false,
+            release: false,
         },
         Msg {
             data: far.clone(),
             cuts: vec![3, 100, 1],
             streamed: false,
+            release: false,
         },
         Msg {
             data: json.clone(),
             cuts: vec![500, 0, 9],
             streamed: true,
+            release: true,
         },
         Msg {
             data: Vec::new(),
             cuts: vec![],
             streamed: false,
+            release: false,
         },
         Msg {
             data: far,
             cuts: vec![1000],
             streamed: true,
+            release: false,
         },
         Msg {
             data: json,
             cuts: vec![2],
             streamed: false,
+            release: false,
         },
     ];
     let mut n = 0;

@@ -202,6 +202,34 @@ impl Deflater {
         Ok(())
     }
 
+    /// Frees the zlib state between messages (a no-op inside a streamed
+    /// message); the next compressed message builds it again (one
+    /// allocation) and starts from an empty window. Always allowed: a
+    /// compressor "MAY take over" the window (RFC 7692 §7.2.1), never
+    /// must, and the peer's decompressor reads a message compressed from
+    /// an empty window whatever history it keeps. For connections that
+    /// have gone quiet, at the cost of the shared window's ratio on the
+    /// next message.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pushcodec::ws::extension::{deflate::{Deflater, Inflater}, DeflateConfig};
+    /// let (mut d, mut i) = (Deflater::new(15, false, &DeflateConfig::default()), Inflater::new(15, 1 << 20));
+    /// for _ in 0..2 {
+    ///     let mut wire = BytesMut::new();
+    ///     d.compress(b"Hello, Hello, Hello", &mut wire).unwrap();
+    ///     d.release();
+    ///     assert!(!d.is_allocated());
+    ///     i.inflate_fragment(&wire).unwrap(); // the peer kept its window: still fine
+    ///     assert_eq!(&i.finish_message().unwrap()[..], b"Hello, Hello, Hello");
+    /// }
+    /// ```
+    pub fn release(&mut self) {
+        if !self.in_message {
+            self.z = None;
+        }
+    }
+
     /// Whether the zlib state has been built (at the first compressed
     /// message).
     ///

@@ -74,6 +74,9 @@ pub struct Inflater {
     /// Compressed bytes consumed since a BFINAL block ended the stream in
     /// this message (`None`: no BFINAL).
     since_final: Option<u64>,
+    /// The peer compresses each message from an empty window (agreed
+    /// `*_no_context_takeover`): our window may be dropped between messages.
+    peer_no_context_takeover: bool,
 }
 
 impl std::fmt::Debug for Inflater {
@@ -105,7 +108,58 @@ impl Inflater {
             out: BytesMut::new(),
             consumed: 0,
             since_final: None,
+            peer_no_context_takeover: false,
         }
+    }
+
+    /// Tells the inflater whether the peer starts each message from an
+    /// empty window (the agreed `*_no_context_takeover` for the peer's
+    /// direction), which lets [`Inflater::release`] free the state between
+    /// messages. [`DeflateParams::inflater`](super::DeflateParams::inflater)
+    /// sets it.
+    ///
+    /// ```
+    /// let i = pushcodec::ws::extension::deflate::Inflater::new(15, 1 << 20)
+    ///     .with_peer_no_context_takeover(true);
+    /// assert!(i.peer_no_context_takeover());
+    /// ```
+    pub fn with_peer_no_context_takeover(mut self, on: bool) -> Inflater {
+        self.peer_no_context_takeover = on;
+        self
+    }
+
+    /// Whether the peer starts each message from an empty window.
+    ///
+    /// ```
+    /// assert!(!pushcodec::ws::extension::deflate::Inflater::new(15, 1).peer_no_context_takeover());
+    /// ```
+    pub fn peer_no_context_takeover(&self) -> bool {
+        self.peer_no_context_takeover
+    }
+
+    /// Frees the zlib state and the message buffer between messages, when
+    /// the peer does not take over its window (otherwise its next message
+    /// may refer to ours, RFC 7692 §7.2.2 "MUST decompress each new message
+    /// using the LZ77 sliding window used to process the last compressed
+    /// message"); returns whether it did. The next compressed message
+    /// builds the state again.
+    ///
+    /// ```
+    /// use pushcodec::ws::extension::deflate::Inflater;
+    /// let mut i = Inflater::new(15, 1 << 20);
+    /// i.inflate_fragment(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]).unwrap();
+    /// i.finish_message().unwrap();
+    /// assert!(!i.release()); // the peer may refer back: kept
+    /// let mut i = i.with_peer_no_context_takeover(true);
+    /// assert!(i.release() && !i.is_allocated());
+    /// ```
+    pub fn release(&mut self) -> bool {
+        if !self.peer_no_context_takeover || self.consumed != 0 || !self.out.is_empty() {
+            return false;
+        }
+        self.z = None;
+        self.out = BytesMut::new();
+        true
     }
 
     /// The window (log2) this decompressor keeps.

@@ -69,7 +69,9 @@
 //! window bits saves at most ~130 KiB on our compressor and nothing on our
 //! decompressor. BENCHMARKS.md has the bytes measured per window bits and
 //! memory level (`codec/tests/deflate_alloc.rs`), and what a server can do
-//! to cap the total.
+//! to cap the total. Between messages [`Deflater::release`] always, and
+//! [`Inflater::release`] when the peer does not take over its window, free
+//! the state of a connection that has gone quiet.
 
 mod compress;
 mod config;

@@ -272,6 +272,7 @@ impl DeflateParams {
     /// ```
     pub fn inflater(&self, role: Role, max_message_size: usize) -> Inflater {
         Inflater::new(self.decompressor_window_bits(role), max_message_size)
+            .with_peer_no_context_takeover(self.compressor_no_context_takeover(role.peer()))
     }
 
     /// The response element (RFC 7692 §7.1), parameters in the RFC's order.
