@@ -379,6 +379,14 @@ impl AcceptOptions {
     fn head_limit(&self) -> usize {
         self.max_head_size.unwrap_or(DEFAULT_MAX_HEAD_SIZE)
     }
+
+    /// The connection configuration set with [`config`](Self::config), for
+    /// the hyper adapter (`integration::hyper::upgrade_with`), which builds
+    /// the stream itself.
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn connection_config(&self) -> &WebSocketConfig {
+        &self.config
+    }
 }
 
 /// Validates an upgrade request (RFC 6455 §4.2.1) and builds the 101
