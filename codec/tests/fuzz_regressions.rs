@@ -4,7 +4,7 @@
 //! corpus entry.
 
 use bytes::BytesMut;
-use pushcodec::ws::{Error, FrameCodec, MessageCodec, Role};
+use pushcodec::ws::{CodecError, FrameCodec, MessageCodec, Role};
 use tokio_util::codec::Decoder;
 
 /// F1 (`ws_frame_decode`): a stream that ends inside a frame must end with
@@ -19,7 +19,7 @@ fn f1_frame_codec_eof_inside_a_frame_is_unexpected_eof() {
     let mut buf = BytesMut::from(wire);
     assert!(codec.decode(&mut buf).unwrap().is_none());
     let err = codec.decode_eof(&mut buf).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedEof(_)), "got {err:?}");
+    assert!(matches!(err, CodecError::UnexpectedEof(_)), "got {err:?}");
 }
 
 /// F1 for `MessageCodec`: the same frame tail, and a fragmented message
@@ -33,7 +33,7 @@ fn f1_message_codec_eof_inside_a_frame_or_message_is_unexpected_eof() {
     assert!(codec.decode(&mut buf).unwrap().is_none());
     let err = codec.decode_eof(&mut buf).unwrap_err();
     assert!(
-        matches!(err, Error::UnexpectedEof(_)),
+        matches!(err, CodecError::UnexpectedEof(_)),
         "inside a frame: {err:?}"
     );
 
@@ -43,7 +43,7 @@ fn f1_message_codec_eof_inside_a_frame_or_message_is_unexpected_eof() {
     assert!(codec.in_message());
     let err = codec.decode_eof(&mut buf).unwrap_err();
     assert!(
-        matches!(err, Error::UnexpectedEof(_)),
+        matches!(err, CodecError::UnexpectedEof(_)),
         "inside a message: {err:?}"
     );
 }

@@ -57,15 +57,16 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Role::Client
     };
-    let cfg = WebSocketConfig::default()
+    let cfg = WebSocketConfig::builder()
         .max_frame_size(limit(*max_frame, 16 << 20))
         .max_message_size(limit(*max_message, 64 << 20))
-        .close_timeout(Duration::from_millis(50));
+        .close_timeout(Some(Duration::from_millis(50)))
+        .build();
     let (want, want_end) = ws_reference_messages(
         wire,
         role == Role::Server,
-        cfg.get_max_frame_size() as u64,
-        cfg.get_max_message_size() as u64,
+        cfg.max_frame_size() as u64,
+        cfg.max_message_size() as u64,
     );
     let peer = Peer::new(reads(*seed, wire), usize::from(*write_limit));
     let (got, end, written) = RT.with(|rt| {

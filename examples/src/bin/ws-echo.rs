@@ -62,10 +62,11 @@ async fn serve(tcp: TcpStream, config: WebSocketConfig) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let config = WebSocketConfig::default()
+    let config = WebSocketConfig::builder()
         .max_message_size(args.max_message_size)
         .max_frame_size(args.max_frame_size)
-        .auto_fragment_size(args.auto_fragment_size);
+        .auto_fragment_size(args.auto_fragment_size)
+        .build();
     let listener = TcpListener::bind(&args.addr).await?;
     eprintln!(
         "ws-echo listening on ws://{} (max message {} B, max frame {} B)",
