@@ -139,7 +139,9 @@ async fn our_server_sends_to_tungstenite_client() {
         let (l, url) = listener().await;
         let server = tokio::spawn(async move {
             let (tcp, _) = l.accept().await.unwrap();
-            let cfg = WebSocketConfig::builder().auto_fragment_size(Some(7)).build();
+            let cfg = WebSocketConfig::builder()
+                .auto_fragment_size(Some(7))
+                .build();
             let mut ws = handshake::accept_with_config(tcp, cfg).await.unwrap();
             ws.send(Message::text("from server, fragmented in 7-byte frames"))
                 .await
@@ -287,7 +289,9 @@ async fn tungstenite_server_sends_to_our_client() {
             let _: Option<Result<TMessage, tungstenite::Error>> = s.next().await;
         });
         let tcp = connect_tcp(&url).await;
-        let cfg = WebSocketConfig::builder().auto_fragment_size(Some(5)).build();
+        let cfg = WebSocketConfig::builder()
+            .auto_fragment_size(Some(5))
+            .build();
         let mut ws = handshake::connect_with_config(tcp, &url, cfg)
             .await
             .unwrap();

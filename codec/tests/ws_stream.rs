@@ -321,7 +321,9 @@ async fn writes_are_backpressured() {
 #[tokio::test(start_paused = true)]
 async fn close_times_out_when_the_peer_does_not_answer() {
     let (a, _b) = tokio::io::duplex(4096);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(3))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(3)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let start = tokio::time::Instant::now();
     let r = ws.close().await;

@@ -50,7 +50,9 @@ fn close_frame_from_client() -> Vec<u8> {
 #[tokio::test(start_paused = true)]
 async fn close_after_feed_sends_the_fed_message_first() {
     let (a, b) = tokio::io::duplex(1 << 20);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(1))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::text("last words")).await.unwrap();
     // The peer never answers: CloseTimeout after 1 s (virtual time).
@@ -117,7 +119,9 @@ async fn sink_close_sends_every_accepted_message_first() {
 #[tokio::test(start_paused = true)]
 async fn forward_sends_the_last_message_before_closing() {
     let (a, b) = tokio::io::duplex(1 << 20);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(1))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let msgs = futures_util::stream::iter(["one", "two", "three"].map(|s| Ok(Message::text(s))));
     let r = msgs.forward(&mut ws).await;
@@ -147,9 +151,8 @@ fn runtime_without_time_driver_panics_at_the_first_poll_not_on_peer_close() {
         .build()
         .unwrap(); // no enable_time()
     let (a, _b) = tokio::io::duplex(64);
-    let mut ws = rt.block_on(async {
-        WebSocketStream::from_raw(a, Role::Server, WebSocketConfig::default())
-    });
+    let mut ws = rt
+        .block_on(async { WebSocketStream::from_raw(a, Role::Server, WebSocketConfig::default()) });
     let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
             let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -271,7 +274,9 @@ fn peer_close_and_protocol_error_outside_a_tokio_runtime_do_not_panic() {
 #[tokio::test(start_paused = true)]
 async fn close_echo_is_bounded_by_close_timeout_while_a_large_frame_is_stuck() {
     let (a, mut b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(1))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     // The duplex fills up (the peer does not read): the large frame is stuck.
@@ -293,7 +298,9 @@ async fn close_echo_is_bounded_by_close_timeout_while_a_large_frame_is_stuck() {
 #[tokio::test(start_paused = true)]
 async fn close_is_bounded_by_close_timeout_when_the_peer_stops_reading() {
     let (a, _b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(1))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Client, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     assert!(tokio::time::timeout(Duration::from_millis(10), ws.flush())
@@ -314,7 +321,9 @@ async fn user_close_is_bounded_while_reading_when_the_close_is_stuck_behind_a_la
     // The Close cannot be written (a large frame is stuck in front of it):
     // next() must still end with CloseTimeout after close_timeout.
     let (a, _b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::builder().close_timeout(Some(Duration::from_secs(1))).build();
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     // Queue the Close right behind it (poll_ready would wait for the large
@@ -333,7 +342,9 @@ async fn user_close_is_bounded_while_reading_when_the_close_is_stuck_behind_a_la
 #[tokio::test]
 async fn start_send_without_poll_ready_does_not_interleave_with_a_large_payload() {
     let (a, b) = tokio::io::duplex(64);
-    let cfg = WebSocketConfig::builder().auto_fragment_size(Some(10_000)).build();
+    let cfg = WebSocketConfig::builder()
+        .auto_fragment_size(Some(10_000))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let mut cx = Context::from_waker(std::task::Waker::noop());
     assert!(matches!(

@@ -530,7 +530,9 @@ fn pc_message(w: &WsWork, m: &Bytes) -> pushcodec::ws::Message {
 
 fn pc_config(w: &WsWork) -> pushcodec::ws::WebSocketConfig {
     let frag = (w.fragments > 1).then(|| w.msgs[0].len() / w.fragments);
-    pushcodec::ws::WebSocketConfig::builder().auto_fragment_size(frag).build()
+    pushcodec::ws::WebSocketConfig::builder()
+        .auto_fragment_size(frag)
+        .build()
 }
 
 fn role_pc(client: bool) -> pushcodec::ws::Role {

@@ -271,7 +271,7 @@ impl WebSocketConfigBuilder {
     }
 
     /// Sends a Ping every `interval` while the connection is open (default
-    /// `None`). When nothing at all arrives from the peer within
+    /// `None`). When not a single byte arrives from the peer within
     /// [`keep_alive_timeout`](Self::keep_alive_timeout) of a Ping, the
     /// connection is failed with 1011 and `next()` returns
     /// [`Error::KeepAliveTimeout`](super::Error::KeepAliveTimeout). Pings

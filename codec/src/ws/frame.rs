@@ -153,7 +153,8 @@ impl FrameHeader {
         let fin = b0 & 0x80 != 0;
         let rsv = (b0 >> 4) & 0x7;
         let raw_op = b0 & 0x0F;
-        let opcode = OpCode::from_u8(raw_op).ok_or(ProtocolError::ReservedOpcode { opcode: raw_op })?;
+        let opcode =
+            OpCode::from_u8(raw_op).ok_or(ProtocolError::ReservedOpcode { opcode: raw_op })?;
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
         if opcode.is_control() {

@@ -468,7 +468,9 @@ mod tests {
         let mut b = wire(Role::Client, f.clone());
         assert!(matches!(
             FrameCodec::server().decode(&mut b.clone()),
-            Err(CodecError::Protocol(ProtocolError::ReservedBits { rsv: 0b100 }))
+            Err(CodecError::Protocol(ProtocolError::ReservedBits {
+                rsv: 0b100
+            }))
         ));
         let got = FrameCodec::server()
             .with_allowed_rsv(0b100)
@@ -484,7 +486,9 @@ mod tests {
             BytesMut::from(&b"\x82\xFF\x00\x00\x01\x00\x00\x00\x00\x00\x01\x02\x03\x04"[..]);
         let cap = b.capacity();
         let err = FrameCodec::server().decode(&mut b).unwrap_err();
-        assert!(matches!(err, CodecError::Protocol(ProtocolError::FrameTooBig { len, .. }) if len == 1 << 40));
+        assert!(
+            matches!(err, CodecError::Protocol(ProtocolError::FrameTooBig { len, .. }) if len == 1 << 40)
+        );
         assert_eq!(b.capacity(), cap, "nothing reserved before the check");
     }
 

@@ -483,7 +483,10 @@ mod tests {
             Frame::new(false, OpCode::Continuation, &b"\xed\xa0\x80"[..]),
         ]);
         let err = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap_err();
-        assert!(matches!(err, ProtocolError::InvalidUtf8 { offset: 3, .. }), "{err}");
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 3, .. }),
+            "{err}"
+        );
         assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
     }
 
@@ -518,7 +521,10 @@ mod tests {
         let mut copy = BytesMut::from(&wire[..14]);
         assert_eq!(lenient.decode(&mut copy).unwrap(), None);
         let err = codec.decode_message(&mut buf).unwrap_err();
-        assert!(matches!(err, ProtocolError::InvalidUtf8 { offset: 6, .. }), "{err}");
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 6, .. }),
+            "{err}"
+        );
         copy.extend_from_slice(&wire[14..]);
         assert!(matches!(
             lenient.decode_message(&mut copy),

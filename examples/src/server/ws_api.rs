@@ -42,7 +42,9 @@ pub(super) async fn upgrade(State(app): State<AppState>, mut req: Request) -> Re
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let config = WebSocketConfig::builder().max_message_size(app.config.max_ws_message).build();
+                let config = WebSocketConfig::builder()
+                    .max_message_size(app.config.max_ws_message)
+                    .build();
                 let ws = WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
                 session(app, ws).await;
             }

@@ -12,8 +12,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::head::{parse_request_head, read_head, response_bytes};
 use super::{
-    accept_key, at_most_once, has_token, header_tokens, HandshakeError,
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_HEAD_SIZE,
+    accept_key, at_most_once, has_token, header_tokens, HandshakeError, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_HEAD_SIZE,
 };
 use crate::ws::config::WebSocketConfig;
 use crate::ws::frame_codec::Role;
@@ -404,8 +404,7 @@ where
         None => accept_inner(&mut io, opts).await,
     }
     .map(|(rest, req)| {
-        let ws =
-            WebSocketStream::from_partially_read(io, Role::Server, opts.config.clone(), rest);
+        let ws = WebSocketStream::from_partially_read(io, Role::Server, opts.config.clone(), rest);
         (ws, req)
     })
 }

@@ -1,7 +1,6 @@
 //! Handshake tests: RFC 6455 §4 rules, linear head scanning, refusals on
 //! the wire, bounded time.
 
-
 use super::*;
 use bytes::BytesMut;
 use http::header::HeaderValue;
@@ -195,7 +194,11 @@ fn head_scan_is_linear_when_fed_byte_by_byte() {
 async fn oversized_head_is_refused_with_431() {
     let (mut client, server) = tokio::io::duplex(1 << 16);
     let task = tokio::spawn(async move {
-        accept_with_options(server, &AcceptOptions::builder().max_head_size(1024).build()).await
+        accept_with_options(
+            server,
+            &AcceptOptions::builder().max_head_size(1024).build(),
+        )
+        .await
     });
     let mut req = b"GET / HTTP/1.1\r\n".to_vec();
     req.extend(std::iter::repeat_n(b'a', 2000));
@@ -239,10 +242,9 @@ async fn bytes_after_the_head_are_kept() {
     use futures_util::StreamExt;
     use tokio_util::codec::Encoder;
     let (mut client, server) = tokio::io::duplex(1 << 16);
-    let mut wire =
-        b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    let mut wire = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            .to_vec();
+        .to_vec();
     let mut frame = BytesMut::new();
     crate::ws::FrameCodec::client()
         .encode(

@@ -109,12 +109,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         {
             match self.codec.decode_message(&mut self.rbuf) {
                 Ok(Some(msg @ (Message::Text(_) | Message::Binary(_)))) => {
-                    self.timers.alive = true;
                     self.timers.active = true;
                     return Poll::Ready(Some(Ok(msg)));
                 }
                 Ok(Some(msg)) => {
-                    self.timers.alive = true;
                     self.fanout.register(READER, cx.waker());
                     return Poll::Ready(Some(Ok(self.on_control(msg, cx))));
                 }
@@ -158,7 +156,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             }
             match self.codec.decode_message(&mut self.rbuf) {
                 Ok(Some(msg)) => {
-                    self.timers.alive = true;
                     if !msg.is_control() {
                         self.timers.active = true;
                     }
@@ -198,7 +195,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     self.abandon();
                     return Poll::Ready(Some(Err(Error::UnexpectedEof(reason))));
                 }
-                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Ok(_)) => {
+                    // Keep-alive: any byte from the peer shows it is there
+                    // (a large frame arriving slowly included).
+                    self.timers.alive = true;
+                }
             }
         }
     }

@@ -310,9 +310,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
 mod tests {
     use super::*;
     use crate::ws::{CloseCode, Frame, FrameCodec, OpCode};
-    use tokio_util::codec::{Decoder, Encoder};
     use futures_util::{SinkExt, StreamExt};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::codec::{Decoder, Encoder};
 
     fn client_bytes(frames: &[Frame]) -> Vec<u8> {
         let mut c = FrameCodec::client();

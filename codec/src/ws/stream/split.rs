@@ -125,4 +125,3 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
         lock(&self.shared).poll_close(cx)
     }
 }
-

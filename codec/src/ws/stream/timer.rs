@@ -9,9 +9,9 @@
 //! time driver makes that creation panic (tokio's "timers are disabled"):
 //! at the first poll, never later because of what the peer sends.
 //!
-//! Activity is noted with plain stores on the hot path (`alive` on every
-//! frame received, `active` on every data message), never a clock read;
-//! the deadlines look at the flags when they pass.
+//! Activity is noted with plain stores, never a clock read (`alive` on
+//! every read that brought bytes, `active` on every data message sent or
+//! received); the deadlines look at the flags when they pass.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -54,7 +54,7 @@ pub(super) struct Timers {
     pong_due: Option<Instant>,
     idle_at: Option<Instant>,
     idle_quiet: u8,
-    /// A frame arrived since the last keep-alive Ping.
+    /// Bytes arrived since the last keep-alive Ping.
     pub(super) alive: bool,
     /// A data message was sent or received since the last idle check.
     pub(super) active: bool,
@@ -130,7 +130,11 @@ impl Timers {
     /// Polls the timer (registering `cx` for the earliest deadline) and,
     /// if a deadline passed, says what it asks for. `None`: nothing due
     /// (or no timer).
-    pub(super) fn poll_due(&mut self, cx: &mut Context<'_>, config: &WebSocketConfig) -> Option<Due> {
+    pub(super) fn poll_due(
+        &mut self,
+        cx: &mut Context<'_>,
+        config: &WebSocketConfig,
+    ) -> Option<Due> {
         let at = self.earliest()?;
         let sleep = self.sleep.as_mut()?;
         if self.armed != Some(at) {
@@ -152,7 +156,11 @@ impl Timers {
             }
             self.pong_due = None;
         }
-        if let Some(d) = self.idle_at.filter(|t| *t <= now).and(config.idle_timeout()) {
+        if let Some(d) = self
+            .idle_at
+            .filter(|t| *t <= now)
+            .and(config.idle_timeout())
+        {
             if std::mem::take(&mut self.active) {
                 self.idle_quiet = 0;
             } else {
@@ -163,7 +171,11 @@ impl Timers {
             }
             self.idle_at = Some(now + d / u32::from(IDLE_CHECKS));
         }
-        if let Some(i) = self.ping_at.filter(|t| *t <= now).and(config.keep_alive_interval()) {
+        if let Some(i) = self
+            .ping_at
+            .filter(|t| *t <= now)
+            .and(config.keep_alive_interval())
+        {
             self.ping_at = Some(now + i);
             self.alive = false;
             if self.pong_due.is_none() {
@@ -175,7 +187,11 @@ impl Timers {
     }
 
     /// Whether the close timeout has passed (polling the timer).
-    pub(super) fn poll_close_timeout(&mut self, cx: &mut Context<'_>, config: &WebSocketConfig) -> bool {
+    pub(super) fn poll_close_timeout(
+        &mut self,
+        cx: &mut Context<'_>,
+        config: &WebSocketConfig,
+    ) -> bool {
         self.close_at.is_some() && self.poll_due(cx, config) == Some(Due::CloseTimeout)
     }
 }

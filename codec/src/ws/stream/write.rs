@@ -343,7 +343,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             Message::Close(cf) => {
                 if let Some(cf) = &cf {
                     if !cf.code.is_valid_on_wire() {
-                        return Err(crate::ws::MessageError::InvalidCloseCode { code: cf.code.0 }.into());
+                        return Err(
+                            crate::ws::MessageError::InvalidCloseCode { code: cf.code.0 }.into(),
+                        );
                     }
                     cf.encode()?;
                 }
