@@ -86,9 +86,9 @@
 //! the time driver. With a time bound set, a runtime without the time
 //! driver (`Builder` without `enable_time`; `#[tokio::main]` and
 //! `#[tokio::test]` enable it) makes that first poll panic, never a later
-//! one because of what the peer sends. Polled outside any tokio runtime
-//! (e.g. with a plain executor over an in-memory transport), the stream
-//! works but does not enforce the time bounds.
+//! one because of what the peer sends. First polled outside any tokio
+//! runtime (e.g. with a plain executor over an in-memory transport), the
+//! stream works but does not enforce the time bounds.
 //!
 //! ## Split
 //! [`WebSocketStream::split`] gives a reader ([`WebSocketReader`]: `Stream`)

@@ -64,6 +64,7 @@ impl Phase {
         matches!(self, Phase::Open)
     }
 
+    #[inline]
     fn our_close(&self) -> Option<&OurClose> {
         match self {
             Phase::ClosingByUs(c) | Phase::ClosingByPeer(c) | Phase::Failing { close: c, .. } => {
@@ -83,6 +84,7 @@ impl Phase {
     }
 
     /// Our Close is waiting to be encoded; its payload length.
+    #[inline]
     pub(super) fn queued_close_len(&self) -> Option<usize> {
         match self.our_close() {
             Some(OurClose::Queued(f)) => Some(f.as_ref().map_or(0, |f| 2 + f.reason.len())),

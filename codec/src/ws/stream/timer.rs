@@ -47,7 +47,8 @@ pub(super) struct Timers {
     sleep: Option<Pin<Box<Sleep>>>,
     /// What `sleep` is set to.
     armed: Option<Instant>,
-    /// A time bound is configured (so `sleep` is wanted).
+    /// A time bound is configured and the timer not set up yet (decided
+    /// once, at the first poll).
     needed: bool,
     close_at: Option<Instant>,
     ping_at: Option<Instant>,
@@ -80,15 +81,16 @@ impl Timers {
     /// runtime (see the module docs for the panic without a time driver).
     #[inline]
     pub(super) fn ensure(&mut self, config: &WebSocketConfig) {
-        if self.needed && self.sleep.is_none() {
+        if self.needed {
             self.start(config);
         }
     }
 
     #[cold]
     fn start(&mut self, config: &WebSocketConfig) {
+        self.needed = false;
         if tokio::runtime::Handle::try_current().is_err() {
-            return; // polled outside tokio: time bounds are not enforced
+            return; // first polled outside tokio: time bounds are not enforced
         }
         let now = Instant::now();
         self.sleep = Some(Box::pin(tokio::time::sleep_until(now + FAR_FUTURE)));

@@ -196,60 +196,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// was accepted before it is in, then data.
     pub(super) fn fill(&mut self) -> Result<(), Error> {
         loop {
-            if self.out.large.is_some() || !self.copy_rest() {
+            if self.out.large.is_some() || (self.out.rest.is_some() && !self.copy_rest()) {
                 break;
             }
-            let after_close = self.phase.close_encoded();
-            if let Some(p) = self.out.pong.take() {
-                if after_close {
-                    continue; // nothing follows a Close (§5.5.1)
-                }
-                if !self.fits(MAX_HEADER_LEN + p.len()) {
-                    self.out.pong = Some(p);
+            if self.out.pong.is_some() || self.out.ping.is_some() {
+                if !self.fill_control()? {
                     break;
                 }
-                self.encode_control(OpCode::Pong, p)?;
                 continue;
             }
-            if let Some(p) = self.out.ping.take() {
-                if !after_close {
-                    if !self.fits(MAX_HEADER_LEN + p.len()) {
-                        self.out.ping = Some(p);
-                        break;
+            if !self.phase.is_open() {
+                // Rare: our Close (after what was accepted before it).
+                if let Some(len) = self.phase.queued_close_len() {
+                    if self.phase.drops_queued_data() {
+                        self.out.data.clear();
                     }
-                    self.encode_control(OpCode::Ping, p)?;
-                }
-                continue;
-            }
-            if let Some(len) = self.phase.queued_close_len() {
-                if self.phase.drops_queued_data() {
-                    self.out.data.clear();
-                }
-                if self.out.data.is_empty() {
-                    if !self.fits(MAX_HEADER_LEN + len) {
-                        break;
+                    if self.out.data.is_empty() {
+                        if !self.fits(MAX_HEADER_LEN + len) {
+                            break;
+                        }
+                        let payload = match self.phase.take_queued_close().flatten() {
+                            Some(cf) => cf.encode()?,
+                            None => Bytes::new(),
+                        };
+                        self.encode_control(OpCode::Close, payload)?;
+                        continue;
                     }
-                    let payload = match self.phase.take_queued_close().flatten() {
-                        Some(cf) => cf.encode()?,
-                        None => Bytes::new(),
-                    };
-                    self.encode_control(OpCode::Close, payload)?;
-                    continue;
+                } else if self.phase.close_encoded() {
+                    self.out.data.clear(); // nothing follows a Close (§5.5.1)
+                    break;
                 }
-            }
-            if after_close {
-                self.out.data.clear();
-                break;
             }
             if self.out.buf.len() >= self.config.write_buffer_size() {
                 break;
             }
-            let next = match self.out.data.front_mut() {
-                Some(frames) => frames.next(),
-                None => break,
+            let Some(frames) = self.out.data.front_mut() else {
+                break;
             };
-            match next {
-                Some(frame) => self.encode_frame(frame)?,
+            match frames.next() {
+                Some(frame) => {
+                    if frame.fin {
+                        self.out.data.pop_front();
+                    }
+                    self.encode_frame(frame)?;
+                }
                 None => {
                     self.out.data.pop_front();
                 }
@@ -257,6 +247,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
         self.out.high = self.out.high.max(self.out.buf.len());
         Ok(())
+    }
+
+    /// Encodes a pending Pong, then a keep-alive Ping, if they fit (and no
+    /// Close was encoded before them: then they are dropped). `false`: no
+    /// room.
+    #[cold]
+    fn fill_control(&mut self) -> Result<bool, Error> {
+        let after_close = self.phase.close_encoded();
+        for pong in [true, false] {
+            let slot = if pong {
+                &mut self.out.pong
+            } else {
+                &mut self.out.ping
+            };
+            let Some(p) = slot.take() else { continue };
+            if after_close {
+                continue; // nothing follows a Close (§5.5.1)
+            }
+            if !self.fits(MAX_HEADER_LEN + p.len()) {
+                let slot = if pong {
+                    &mut self.out.pong
+                } else {
+                    &mut self.out.ping
+                };
+                *slot = Some(p);
+                return Ok(false);
+            }
+            let op = if pong { OpCode::Pong } else { OpCode::Ping };
+            self.encode_control(op, p)?;
+        }
+        Ok(true)
     }
 
     /// Whether nothing is left to write (our queued Close included).
