@@ -15,7 +15,7 @@
 //!
 //! ## Where a per-message extension goes (permessage-deflate, RFC 7692)
 //! The RSV bits of a message's first frame are kept with the message being
-//! reassembled ([`Partial`]'s `rsv`; continuation frames carry none). A
+//! reassembled (`Partial`'s `rsv`; continuation frames carry none). A
 //! per-message transform slots in at the two places a data message is
 //! completed — the unfragmented fast path in `decode_message` and the final
 //! continuation in `add_fragment` — as "if RSV1: inflate the payload, then

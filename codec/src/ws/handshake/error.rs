@@ -37,7 +37,7 @@ pub enum HandshakeError {
         /// The limit.
         limit: usize,
     },
-    /// More header fields than [`MAX_HEADERS`].
+    /// More header fields than [`MAX_HEADERS`](super::MAX_HEADERS).
     #[error("HTTP head has more than {limit} header fields")]
     TooManyHeaders {
         /// The limit.

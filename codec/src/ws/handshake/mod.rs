@@ -39,6 +39,9 @@
 
 use http::header::{self, HeaderMap, HeaderName};
 
+#[cfg(doc)]
+use super::stream::WebSocketStream;
+
 mod client;
 mod error;
 mod head;

@@ -152,9 +152,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 self.fanout.register(WRITER, cx.waker());
                 return Poll::Pending;
             }
-            match ready!(self.poll_next_msg(cx)) {
-                Some(Err(e)) => return Poll::Ready(Err(e)),
-                Some(Ok(_)) | None => {}
+            // Data messages are discarded; the peer's Close moves the phase.
+            if let Some(Err(e)) = ready!(self.poll_next_msg(cx)) {
+                return Poll::Ready(Err(e));
             }
         }
     }

@@ -5,7 +5,7 @@
 //! | file | job |
 //! | --- | --- |
 //! | `phase.rs` | the connection's phase (open, closing by us / by the peer, failing, closed): RFC 6455 §7's transitions |
-//! | `core.rs` | the state ([`Core`](core::Core)) and the read path: decode, answer control frames, read, deadlines |
+//! | `core.rs` | the state (`Core`) and the read path: decode, answer control frames, read, deadlines |
 //! | `write.rs` | the bounded write buffer, control replies, the `Sink` side |
 //! | `close.rs` | finishing, failing and giving up a connection; `poll_close` |
 //! | `timer.rs` | close timeout, keep-alive and idle timeout on one tokio timer |

@@ -56,7 +56,7 @@ fn lock<S>(m: &Mutex<Core<S>>) -> std::sync::MutexGuard<'_, Core<S>> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The reading half of a split [`WebSocketStream`]: a `Stream` of messages.
+/// The reading half of a split [`WebSocketStream`](super::WebSocketStream): a `Stream` of messages.
 ///
 /// ```
 /// # async fn demo(ws: pushcodec::ws::WebSocketStream<tokio::io::DuplexStream>) {
@@ -69,7 +69,7 @@ pub struct WebSocketReader<S> {
     pub(super) shared: Arc<Mutex<Core<S>>>,
 }
 
-/// The writing half of a split [`WebSocketStream`]: a `Sink<Message>`.
+/// The writing half of a split [`WebSocketStream`](super::WebSocketStream): a `Sink<Message>`.
 ///
 /// ```
 /// # async fn demo(ws: pushcodec::ws::WebSocketStream<tokio::io::DuplexStream>) {
