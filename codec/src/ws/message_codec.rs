@@ -532,6 +532,23 @@ mod tests {
         ));
     }
 
+    /// Strict by default (issue 11): a default codec fails on invalid UTF-8
+    /// while the frame is still arriving (Autobahn 6.4.3 / 6.4.4).
+    #[test]
+    fn fail_fast_is_the_default() {
+        let mut payload = b"ok \xff".to_vec();
+        payload.resize(100, b'a');
+        let wire = client_frames(&[Frame::new(true, OpCode::Text, payload)]);
+        let mut buf = BytesMut::from(&wire[..6 + 4]); // header + "ok \xff"
+        let err = MessageCodec::new(Role::Server)
+            .decode_message(&mut buf)
+            .unwrap_err();
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 3, .. }),
+            "{err}"
+        );
+    }
+
     /// Bytes validated early are not validated or unmasked twice: the
     /// message is the same whatever the read sizes (also a proptest law).
     #[test]

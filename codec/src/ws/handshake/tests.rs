@@ -279,3 +279,45 @@ async fn version_8_gets_426_on_the_wire() {
     assert!(text.starts_with("HTTP/1.1 426 "), "{text}");
     assert!(text.contains("sec-websocket-version: 13\r\n"), "{text}");
 }
+
+/// Issue 11: a head trickled in one header a second never completes;
+/// `accept` gives up at the handshake timeout (10 s by default) instead of
+/// holding its task forever.
+#[tokio::test(start_paused = true)]
+async fn a_trickled_head_times_out() {
+    let (mut client, server) = tokio::io::duplex(1 << 16);
+    let start = tokio::time::Instant::now();
+    let task = tokio::spawn(async move { accept(server).await });
+    client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if task.is_finished() {
+            break;
+        }
+        let _ = client.write_all(b"X-Slow: a\r\n").await;
+    }
+    let err = task.await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, HandshakeError::Timeout { after } if after == DEFAULT_HANDSHAKE_TIMEOUT),
+        "{err}"
+    );
+    let t = start.elapsed();
+    assert!(
+        t >= std::time::Duration::from_secs(10) && t < std::time::Duration::from_secs(12),
+        "{t:?}"
+    );
+    assert_eq!(err.to_response().status(), 408);
+}
+
+/// The client side is bounded too: a server that never answers.
+#[tokio::test(start_paused = true)]
+async fn a_silent_server_times_the_client_out() {
+    let (c, _server) = tokio::io::duplex(1 << 16);
+    let opts = ConnectOptions::builder()
+        .handshake_timeout(Some(std::time::Duration::from_secs(3)))
+        .build();
+    let err = connect_with_options(c, "ws://localhost/", &opts)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HandshakeError::Timeout { .. }), "{err}");
+}

@@ -399,4 +399,242 @@ mod tests {
             Err(Error::AlreadyClosed)
         ));
     }
+
+    // ---- Bounds by construction (issue 11), each shown by an attack.
+
+    fn masked_ping(payload: &[u8]) -> Vec<u8> {
+        client_bytes(&[Frame::new(true, OpCode::Ping, payload.to_vec())])
+    }
+
+    /// The issue's attack: a peer that sends Pings as fast as it can and
+    /// never reads. The write buffer stays within its bound, at most one
+    /// Pong waits, and reading stops (the attacker's writes block), where
+    /// the old stream grew to 4.3 GB.
+    #[tokio::test]
+    async fn ping_flood_from_a_non_reader_is_bounded_and_pauses_reading() {
+        let bound = 4096;
+        let (a, mut b) = tokio::io::duplex(16 << 10);
+        let cfg = WebSocketConfig::builder().write_buffer_size(bound).build();
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
+        let ping = masked_ping(&[7u8; 125]);
+        let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        let attacker = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            for _ in 0..100_000 {
+                if b.write_all(&ping).await.is_err() {
+                    break;
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            b
+        });
+        let mut pings = 0;
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_millis(200), ws.next()).await {
+                Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) => break, // reading paused
+            }
+            let out = &ws.core.out;
+            assert!(
+                out.buf.len() <= bound + crate::ws::frame::MAX_HEADER_LEN + 125,
+                "write buffer {} over its bound {bound}",
+                out.buf.len()
+            );
+        }
+        let before = sent.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let after = sent.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            before, after,
+            "the attacker can still write: we kept reading"
+        );
+        assert!(after < 100_000, "all {after} pings were accepted");
+        assert!(ws.core.out.pong.is_some(), "one Pong waits");
+        assert!(
+            ws.core.rbuf.len() < 64 << 10,
+            "read buffer {}",
+            ws.core.rbuf.len()
+        );
+        assert!(pings > 0 && pings < 1000, "{pings} pings read");
+        attacker.abort();
+    }
+
+    /// Every frame kind respects `write_buffer_size`: a client's 1 MiB
+    /// message (masked, so copied) goes into the buffer in pieces.
+    #[tokio::test]
+    async fn a_large_client_message_is_copied_in_pieces() {
+        let bound = 4096;
+        let (a, b) = tokio::io::duplex(1024);
+        let cfg = WebSocketConfig::builder().write_buffer_size(bound).build();
+        let mut ws = WebSocketStream::from_raw(a, Role::Client, cfg);
+        let payload: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+        let expected = payload.clone();
+        ws.feed(Message::binary(payload)).await.unwrap();
+        for _ in 0..20 {
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(5), ws.flush()).await;
+            assert!(
+                ws.core.out.buf.len() <= bound + crate::ws::frame::MAX_HEADER_LEN,
+                "write buffer {}",
+                ws.core.out.buf.len()
+            );
+        }
+        // A reader gets the message intact (masking phase kept across pieces).
+        let reader = tokio::spawn(async move {
+            let mut peer = WebSocketStream::from_raw(b, Role::Server, WebSocketConfig::default());
+            peer.next().await.unwrap().unwrap()
+        });
+        ws.flush().await.unwrap();
+        assert_eq!(reader.await.unwrap(), Message::binary(expected));
+    }
+
+    /// After a large message, neither buffer keeps its size: the read
+    /// buffer is dropped once the connection waits, the write buffer once
+    /// it drains.
+    #[tokio::test]
+    async fn buffers_shrink_back_after_a_large_message() {
+        let (a, mut b) = tokio::io::duplex(1 << 16);
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, WebSocketConfig::default());
+        let big = client_bytes(&[Frame::new(true, OpCode::Binary, vec![1u8; 4 << 20])]);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            b.write_all(&big).await.unwrap();
+            b
+        });
+        let m = ws.next().await.unwrap().unwrap();
+        assert_eq!(m.len(), 4 << 20);
+        drop(m);
+        let mut b = writer.await.unwrap();
+        // Waits for more: the 4 MiB read buffer is released.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), ws.next())
+                .await
+                .is_err()
+        );
+        assert_eq!(ws.core.rbuf.capacity(), 0, "read buffer kept");
+        // A client-masked 1 MiB message through the write buffer.
+        let (c, d) = tokio::io::duplex(1 << 16);
+        let mut client = WebSocketStream::from_raw(c, Role::Client, WebSocketConfig::default());
+        let drain = tokio::spawn(async move {
+            let mut d = d;
+            let mut sink = Vec::new();
+            let _ = d.read_to_end(&mut sink).await;
+        });
+        client
+            .send(Message::binary(vec![2u8; 1 << 20]))
+            .await
+            .unwrap();
+        assert!(
+            client.core.out.buf.capacity() <= write::WRITE_RETAIN,
+            "write buffer kept {} bytes",
+            client.core.out.buf.capacity()
+        );
+        drop(client);
+        drain.await.unwrap();
+        drop(b.shutdown().await);
+    }
+
+    /// An idle connection holds no buffer at all.
+    #[tokio::test]
+    async fn an_idle_connection_holds_no_buffer() {
+        let (a, mut b) = tokio::io::duplex(4096);
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, WebSocketConfig::default());
+        b.write_all(&client_bytes(&[Frame::new(true, OpCode::Text, "hello")]))
+            .await
+            .unwrap();
+        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello"));
+        ws.send(Message::text("world")).await.unwrap();
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), ws.next())
+                .await
+                .is_err()
+        );
+        assert_eq!(ws.core.rbuf.capacity(), 0);
+        assert_eq!(ws.core.out.buf.capacity(), 0);
+    }
+
+    /// Keep-alive: a Ping every interval; a peer that sends nothing is
+    /// failed with 1011 after the timeout.
+    #[tokio::test(start_paused = true)]
+    async fn keep_alive_fails_a_silent_peer_with_1011() {
+        let (a, mut b) = tokio::io::duplex(4096);
+        let cfg = WebSocketConfig::builder()
+            .keep_alive_interval(Some(std::time::Duration::from_secs(10)))
+            .keep_alive_timeout(std::time::Duration::from_secs(5))
+            .close_timeout(Some(std::time::Duration::from_secs(1)))
+            .build();
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
+        let start = tokio::time::Instant::now();
+        let r = ws.next().await;
+        assert!(matches!(r, Some(Err(Error::KeepAliveTimeout(_)))), "{r:?}");
+        let t = start.elapsed();
+        assert!(
+            t >= std::time::Duration::from_secs(15) && t <= std::time::Duration::from_secs(17),
+            "{t:?}"
+        );
+        assert!(ws.next().await.is_none());
+        drop(ws);
+        let frames = read_frames(&mut b, Role::Client).await;
+        assert_eq!(frames[0].opcode, OpCode::Ping);
+        assert_eq!(frames.last().unwrap().opcode, OpCode::Close);
+        assert_eq!(&frames.last().unwrap().payload[..2], &1011u16.to_be_bytes());
+    }
+
+    /// Keep-alive: a peer that answers stays connected.
+    #[tokio::test(start_paused = true)]
+    async fn keep_alive_keeps_an_answering_peer() {
+        let (a, b) = tokio::io::duplex(4096);
+        let cfg = WebSocketConfig::builder()
+            .keep_alive_interval(Some(std::time::Duration::from_secs(10)))
+            .keep_alive_timeout(std::time::Duration::from_secs(5))
+            .build();
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
+        let mut peer = WebSocketStream::from_raw(b, Role::Client, WebSocketConfig::default());
+        let peer_task = tokio::spawn(async move {
+            let mut pings = 0;
+            while let Some(Ok(m)) = peer.next().await {
+                if matches!(m, Message::Ping(_)) {
+                    pings += 1;
+                }
+            }
+            pings
+        });
+        let mut pongs = 0;
+        let read = async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Pong(_))) => pongs += 1,
+                    other => panic!("the connection ended: {other:?}"),
+                }
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), read).await;
+        assert!(pongs >= 5, "{pongs} pongs in 60 s");
+        ws.close().await.unwrap();
+        assert!(peer_task.await.unwrap() >= 5);
+    }
+
+    /// Idle timeout: no data message either way for the timeout → 1001.
+    #[tokio::test(start_paused = true)]
+    async fn idle_timeout_closes_with_1001() {
+        let (a, mut b) = tokio::io::duplex(4096);
+        let cfg = WebSocketConfig::builder()
+            .idle_timeout(Some(std::time::Duration::from_secs(8)))
+            .close_timeout(Some(std::time::Duration::from_secs(1)))
+            .build();
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
+        let start = tokio::time::Instant::now();
+        let r = ws.next().await;
+        assert!(matches!(r, Some(Err(Error::IdleTimeout(_)))), "{r:?}");
+        let t = start.elapsed();
+        assert!(
+            t >= std::time::Duration::from_secs(8) && t <= std::time::Duration::from_secs(12),
+            "{t:?}"
+        );
+        drop(ws);
+        let frames = read_frames(&mut b, Role::Client).await;
+        assert_eq!(frames.last().unwrap().opcode, OpCode::Close);
+        assert_eq!(&frames.last().unwrap().payload[..2], &1001u16.to_be_bytes());
+    }
 }
