@@ -3,6 +3,7 @@
 //!
 //! Input layout: `[flags, max_frame, max_message, split_seed, wire...]`;
 //! `flags & 1`: 0 = server (reads masked client frames), 1 = client;
+//! `flags & 2`: 0 = `utf8_fail_fast` (the default), 2 = text checked per fragment;
 //! limits 0..=254 bytes (255: the defaults, 16 MiB / 64 MiB).
 //!
 //! Laws:
@@ -108,12 +109,14 @@ fuzz_target!(|data: &[u8]| {
     let cfg = WebSocketConfig::builder()
         .max_frame_size(limit(*max_frame, 16 << 20))
         .max_message_size(limit(*max_message, 64 << 20))
+        .utf8_fail_fast(flags & 2 == 0)
         .build();
     let (want, want_end) = ws_reference_messages(
         wire,
         role == Role::Server,
         cfg.max_frame_size() as u64,
         cfg.max_message_size() as u64,
+        cfg.utf8_fail_fast(),
     );
     for chunks in [vec![wire], reads(*seed, wire)] {
         let (got, err) = run(role, &cfg, &chunks);
