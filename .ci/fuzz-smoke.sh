@@ -6,7 +6,7 @@
 # crash, leak, timeout or build error. Also runs miri if the codec ever stops
 # being #![forbid(unsafe_code)].
 #
-#   FUZZ_SMOKE_SECONDS   seconds per target (default 20; 8 targets ≈ 3 min)
+#   FUZZ_SMOKE_SECONDS   seconds per target (default 20; 10 targets ≈ 4 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,7 +56,7 @@ trap 'rm -rf "$work"' EXIT
 for t in $targets; do
   case $t in
     sse_*) dict=dict/sse.dict ;;
-    ws_handshake) dict=dict/http.dict ;;
+    ws_handshake | ws_extension_header) dict=dict/http.dict ;;
     *) dict=dict/ws.dict ;;
   esac
   mkdir -p "$work/$t" "seeds/$t" "regressions/$t"

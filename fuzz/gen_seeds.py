@@ -14,6 +14,8 @@ Each target has its own input layout (documented at the top of its file):
   ws_message_decode  (same as ws_frame_decode)
   ws_stream          [flags, max_frame, max_message, split_seed, write_limit] + wire
   ws_handshake       [kind, split_seed] + HTTP head
+  ws_extension_header [config] + Sec-WebSocket-Extensions value
+  deflate_inflate    [flags, max, split_seed] + compressed payload
   sse_roundtrip, ws_roundtrip: `arbitrary`-structured; the vectors' payload
                      bytes are used as raw seeds (any bytes are valid input).
 
@@ -122,6 +124,41 @@ SPEC_HTTP = {
 }
 
 
+# RFC 7692 §7.2.3: the example payloads (without the 00 00 ff ff tail).
+SPEC_DEFLATE = {
+    "spec-7.2.3.1-one-block": "f2 48 cd c9 c9 07 00",
+    "spec-7.2.3.2-shared": "f2 48 cd c9 c9 07 00 00 00 ff ff f2 00 11 00 00",
+    "spec-7.2.3.3-stored": "00 05 00 fa ff 48 65 6c 6c 6f 00",
+    "spec-7.2.3.4-bfinal": "f3 48 cd c9 c9 07 00 00",
+    "spec-7.2.3.5-two-blocks": "f2 48 05 00 00 00 ff ff ca c9 c9 07 00",
+    "spec-7.2.3.6-empty": "00",
+}
+# RFC 7692 §5.2, §7.1.3 and RFC 6455 §9.1 header values.
+SPEC_EXTENSIONS = {
+    "spec-5.2-foo": "permessage-foo",
+    "spec-5.2-x10": "permessage-foo; x=10",
+    "spec-5.2-quoted": 'permessage-foo; x="10"',
+    "spec-5.2-fallback": "permessage-foo, permessage-bar",
+    "spec-5.2-use-y": "permessage-foo; use_y, permessage-foo",
+    "spec-7.1.3-simplest": "permessage-deflate",
+    "spec-7.1.3-window": "permessage-deflate; client_max_window_bits; server_max_window_bits=10",
+    "spec-7.1.3-fallback": "permessage-deflate;\tclient_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits",
+    "spec-9.1-mux": "mux; max-channels=4; flow-control, deflate-stream",
+    "spec-all-params": "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8; client_max_window_bits=9",
+}
+
+
+def deflate_seeds(seeds, name, payload):
+    # Window 15, 1 MiB limit, one read; 8-bit window, 64-byte limit, byte by byte.
+    seeds.add("deflate_inflate", name, bytes([7, 0, 0]) + payload)
+    seeds.add("deflate_inflate", name + "-small", bytes([0x10, 1, 1]) + payload)
+
+
+def extension_seeds(seeds, name, value):
+    seeds.add("ws_extension_header", name, bytes([0xFF]) + value.encode())
+    seeds.add("ws_extension_header", name + "-limits", bytes([0x12]) + value.encode())
+
+
 def handshake_seeds(seeds, name, head):
     # ws_handshake: [kind, split_seed] + head; kind & 1 == 0: request, 1: response.
     kind = 1 if head.startswith(b"HTTP/") else 0
@@ -136,6 +173,10 @@ def main():
         ws_seeds(seeds, name, role, bytes.fromhex(hexwire.replace(" ", "")))
     for name, head in SPEC_HTTP.items():
         handshake_seeds(seeds, name, head)
+    for name, hexpayload in SPEC_DEFLATE.items():
+        deflate_seeds(seeds, name, bytes.fromhex(hexpayload.replace(" ", "")))
+    for name, value in SPEC_EXTENSIONS.items():
+        extension_seeds(seeds, name, value.replace("\\t", "\t"))
 
     used = 0
     if VECTORS.is_dir():
@@ -160,6 +201,23 @@ def main():
                     )
                 elif kind == "handshake":
                     handshake_seeds(seeds, name, data)
+                elif kind == "deflate_negotiate":
+                    extension_seeds(seeds, name, data.decode("utf-8", "replace"))
+                elif kind == "deflate_compress":
+                    for i, p in enumerate(v["expect"]["payloads"]):
+                        if p is not None:
+                            deflate_seeds(seeds, f"{name}-{i}", vector_bytes(p))
+                    deflate_seeds(seeds, name + "-plain", data)
+                elif kind == "deflate_messages":
+                    # The frames' payloads: unmasked frames with 7-bit lengths.
+                    payload = b""
+                    wire = data
+                    while len(wire) >= 2 and wire[1] < 126:
+                        n = wire[1]
+                        payload += wire[2 : 2 + n]
+                        wire = wire[2 + n :]
+                    if payload:
+                        deflate_seeds(seeds, name, payload)
                 else:
                     continue
                 used += 1

@@ -13,16 +13,30 @@
 //! copy and no allocation per frame or per event. (SSE values of at most 38
 //! bytes are copied inline instead, see [`Utf8Bytes`]: cheaper than sharing
 //! at that size.)
+//!
+//! ## Features (all off by default)
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `hyper` | `integration::hyper::upgrade`: WebSocket upgrade in a hyper 1 service |
+//! | `axum` | `integration::axum`: `WebSocketUpgrade` extractor and `Sse` response (implies `hyper`) |
+//! | `client` | `sse::client`: an `EventSource` client over hyper 1 + rustls, HTTPS included |
+//! | `arbitrary` | `arbitrary::Arbitrary` for the value types (fuzzing) |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod integration;
 pub mod sse;
 mod utf8_bytes;
 pub mod ws;
 
 pub use utf8_bytes::{NotUtf8, Utf8Bytes};
 
-/// The README's code blocks, compiled as doctests so the quick start cannot rot.
-#[cfg(doctest)]
+/// The README's code blocks, compiled as doctests so the quick start cannot rot
+/// (they use the adapters and the client: with `--all-features`, as CI runs).
+#[cfg(all(doctest, feature = "axum", feature = "client"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

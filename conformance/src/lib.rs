@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod deflate_vectors;
 pub mod drive;
 pub mod handshake_vectors;
 pub mod schema;
@@ -159,6 +160,10 @@ pub fn run_vector(protocol: Protocol, v: &Vector) -> Vec<String> {
         (Protocol::Websocket, Kind::Handshake) => handshake_vectors::run_handshake_vector(v),
         (Protocol::Websocket, Kind::AcceptKey) => handshake_vectors::run_accept_key_vector(v),
         (Protocol::Sse, Kind::Sse) => sse_vectors::run_sse_vector(v),
+        (
+            Protocol::Websocket,
+            Kind::DeflateMessages | Kind::DeflateCompress | Kind::DeflateNegotiate,
+        ) => deflate_vectors::run_deflate_vector(v),
         (p, k) => vec![format!("bad vector: kind {k:?} in a {p:?} file")],
     }
 }

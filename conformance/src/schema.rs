@@ -47,6 +47,12 @@ pub enum Kind {
     AcceptKey,
     /// An event stream through `SseDecoder`.
     Sse,
+    /// permessage-deflate frames → messages (`FrameCodec` + `Inflater`).
+    DeflateMessages,
+    /// Messages through `Deflater`: the payloads it sends.
+    DeflateCompress,
+    /// A client offer through `server_negotiate_str`: the response.
+    DeflateNegotiate,
 }
 
 /// The decoding endpoint of a WebSocket vector.
@@ -80,6 +86,10 @@ pub struct Vector {
     /// `WebSocketConfig` message size limit.
     #[serde(default)]
     pub max_message_size: Option<usize>,
+    /// permessage-deflate vectors: the agreed `Sec-WebSocket-Extensions`
+    /// response (RFC 7692 §5 "agreed parameters").
+    #[serde(default)]
+    pub extensions: Option<String>,
     /// The input: a list of reads (or one hex string = one read).
     pub input: BytesSpec,
     /// The expected outcome; its shape depends on `kind`.

@@ -163,3 +163,18 @@ fn the_binary_exits_non_zero_on_a_failing_vector() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_wrong_deflate_vector_is_reported_failing() {
+    // RFC 7692 §7.2.3.1 "Hello" expected as "Hellp": must fail in both modes.
+    let file: schema::VectorFile = serde_json::from_str(&one_vector(
+        "websocket",
+        "RFC 7692",
+        r#"{"name": "wrong-deflate", "section": "RFC 7692 §7.2.3.1", "description": "x",
+            "kind": "deflate_messages", "role": "client", "extensions": "permessage-deflate",
+            "input": "c1 07 f2 48 cd c9 c9 07 00", "expect": {"items": [{"text": "Hellp"}]}}"#,
+    ))
+    .unwrap();
+    let failures = run_vector(Protocol::Websocket, &file.vectors[0]);
+    assert_eq!(failures.len(), 2, "{failures:?}");
+}

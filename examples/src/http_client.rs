@@ -2,9 +2,9 @@
 //! TCP): JSON POSTs and streaming GETs whose body is read as an `AsyncRead`,
 //! ready for `FramedRead::new(body, SseDecoder::new())`.
 //!
-//! Plain `http://` only: the examples talk to loopback servers (the token
-//! server, a local OpenAI-compatible model server). To reach an `https://`
-//! upstream, put a TLS-terminating proxy on loopback in front of it.
+//! Plain `http://` only: `token-client` and `token-load` talk to the token
+//! server on loopback. HTTPS event streams (`--upstream https://…`,
+//! `sse-client`) go through pushcodec's own `sse::client` instead.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -95,8 +95,7 @@ pub fn parse_url(url: &str) -> Result<Uri, HttpError> {
     if uri.scheme_str() != Some("http") || uri.authority().is_none() {
         return Err(HttpError::BadUrl {
             url: url.to_string(),
-            why: "only http://host:port/... URLs are supported (use a local TLS proxy for https)"
-                .into(),
+            why: "only http://host:port/... URLs are supported here".into(),
         });
     }
     Ok(uri)

@@ -1,58 +1,89 @@
 //! [`OpenAiUpstream`]: relays an OpenAI-compatible `/v1/chat/completions`
 //! stream as tokens.
 //!
-//! The upstream answers with Server-Sent Events, `data: {json}` per chunk and
-//! a final `data: [DONE]`; they are parsed with pushcodec's own
-//! [`SseDecoder`]. Each chunk's
-//! `choices[0].delta.content` is one token. Dropping the [`TokenStream`] (Stop,
-//! or the client going away) drops the response body, which closes the
-//! upstream connection, so the upstream stops generating too.
+//! The request is a POST with `"stream": true`; the upstream answers with
+//! Server-Sent Events, `data: {json}` per chunk and a final `data: [DONE]`,
+//! read with pushcodec's [`EventSource`] client (feature `client`):
+//! `http://` or `https://` (rustls, webpki roots by default; a private CA
+//! with [`OpenAiUpstream::with_client`]), connect and read timeouts, bodies
+//! through `SseDecoder` with its limits, and no reconnect (a repeated POST
+//! would run the generation again). Each chunk's `choices[0].delta.content`
+//! is one token. Dropping the [`TokenStream`] (Stop, or the client going
+//! away) drops the response body, which closes the upstream connection, so
+//! the upstream stops generating too.
 //!
 //! The API key is read from the environment variable named by
 //! `--upstream-key-env` (default `OPENAI_API_KEY`) and sent as
-//! `Authorization: Bearer …`. Plain `http://` only (see
-//! [`crate::http_client`]).
+//! `Authorization: Bearer …`.
 
-use crate::http_client::{parse_url, HttpClient, HttpError};
 use crate::tokens::{TokenError, TokenSource, TokenStream};
-use bytes::Bytes;
 use futures_util::{stream, StreamExt};
-use http::Uri;
-use http_body_util::Full;
-use pushcodec::sse::{SseDecoder, SseItem};
-use tokio_util::codec::FramedRead;
+use http::{Method, Uri};
+use pushcodec::sse::client::{Client, EventSource};
+use pushcodec::sse::SseItem;
+use std::time::Duration;
+
+/// How long the upstream may stay silent mid-answer before the relay gives
+/// up (models that think before answering can take a while).
+pub const UPSTREAM_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A bad `--upstream` URL.
+#[derive(Debug, thiserror::Error)]
+#[error("bad upstream URL {url:?}: {why}")]
+pub struct BadUpstreamUrl {
+    /// The URL given.
+    pub url: String,
+    /// What is wrong with it.
+    pub why: String,
+}
 
 /// An OpenAI-compatible chat-completions upstream.
 ///
 /// ```
-/// let up = pushcodec_examples::upstream::OpenAiUpstream::new("http://127.0.0.1:8080", None, "gpt-4o-mini").unwrap();
-/// assert_eq!(up.url().path(), "/v1/chat/completions");
+/// let up = pushcodec_examples::upstream::OpenAiUpstream::new("https://api.openai.com", None, "gpt-4o-mini").unwrap();
+/// assert_eq!(up.url().to_string(), "https://api.openai.com/v1/chat/completions");
 /// ```
 #[derive(Clone)]
 pub struct OpenAiUpstream {
     url: Uri,
     api_key: Option<String>,
     model: String,
-    client: HttpClient,
+    client: Client,
 }
 
 impl OpenAiUpstream {
-    /// `base` is either the full completions URL or a base URL (`http://host:port`
-    /// or `http://host:port/`), to which `/v1/chat/completions` is appended.
-    pub fn new(base: &str, api_key: Option<String>, model: &str) -> Result<Self, HttpError> {
-        let mut uri = parse_url(base)?;
-        if uri.path() == "/" || uri.path().is_empty() {
-            uri = parse_url(&format!(
-                "{}/v1/chat/completions",
-                base.trim_end_matches('/')
-            ))?;
+    /// `base` is either the full completions URL or a base URL
+    /// (`https://host` or `http://host:port/`), to which
+    /// `/v1/chat/completions` is appended.
+    pub fn new(base: &str, api_key: Option<String>, model: &str) -> Result<Self, BadUpstreamUrl> {
+        let bad = |why: String| BadUpstreamUrl {
+            url: base.to_string(),
+            why,
+        };
+        let mut url: Uri = base
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| bad(e.to_string()))?;
+        if !matches!(url.scheme_str(), Some("http" | "https")) || url.authority().is_none() {
+            return Err(bad("expected http://host[:port][/path] or https://…".into()));
+        }
+        if url.path() == "/" || url.path().is_empty() {
+            let full = format!("{}/v1/chat/completions", base.trim_end_matches('/'));
+            url = full
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| bad(e.to_string()))?;
         }
         Ok(OpenAiUpstream {
-            url: uri,
+            url,
             api_key,
             model: model.to_string(),
-            client: HttpClient::new(),
+            client: Client::new(),
         })
+    }
+
+    /// Uses `client` for the requests, e.g. one that trusts a private CA.
+    pub fn with_client(mut self, client: Client) -> Self {
+        self.client = client;
+        self
     }
 
     /// The completions URL requests go to.
@@ -110,63 +141,49 @@ impl TokenSource for OpenAiUpstream {
             "stream": true,
             "messages": [{"role": "user", "content": prompt}],
         });
-        let mut req = http::Request::post(self.url.clone())
+        let mut request = EventSource::builder(&self.url.to_string())
+            .client(self.client.clone())
+            .method(Method::POST)
             .header("content-type", "application/json")
-            .header("accept", "text/event-stream");
+            .read_timeout(Some(UPSTREAM_READ_TIMEOUT))
+            .body(body.to_string());
         if let Some(key) = &self.api_key {
-            req = req.header("authorization", format!("Bearer {key}"));
+            request = request.bearer_auth(key);
         }
-        let req = req.body(Full::new(Bytes::from(body.to_string())));
-        let client = self.client.clone();
-        let url = self.url.to_string();
-        let open = async move {
-            let req = req.map_err(|e| TokenError::Upstream(format!("bad request: {e}")))?;
-            let resp = client
-                .send_streaming(req)
-                .await
-                .map_err(|e| TokenError::Upstream(e.to_string()))?;
-            if !resp.status.is_success() {
-                return Err(TokenError::Upstream(format!(
-                    "{url} answered {}",
-                    resp.status
-                )));
-            }
-            Ok(FramedRead::new(resp.body, SseDecoder::new()))
+        let events = match request.build() {
+            Ok(events) => events,
+            Err(e) => return stream::iter([Err(TokenError::Upstream(e.to_string()))]).boxed(),
         };
-        stream::once(open)
-            .map(|opened| match opened {
-                Err(e) => stream::iter([Err(e)]).boxed(),
-                Ok(events) => events
-                    .filter_map(|item| async move {
-                        match item {
-                            Ok(SseItem::Event(ev)) => match parse_chunk(&ev.data) {
-                                UpstreamChunk::Text(t) if t.is_empty() => None,
-                                UpstreamChunk::Text(t) => Some(Ok(Some(t))),
-                                UpstreamChunk::Done => Some(Ok(None)),
-                                UpstreamChunk::Error(e) => Some(Err(TokenError::Upstream(e))),
-                            },
-                            Ok(_) => None,
-                            Err(e) => {
-                                Some(Err(TokenError::Upstream(format!("bad event stream: {e}"))))
-                            }
-                        }
-                    })
-                    // `[DONE]` (Ok(None)) ends the stream; so does the first error.
-                    .scan(false, |failed, item| {
-                        let out = match item {
-                            _ if *failed => None,
-                            Ok(Some(t)) => Some(Ok(t)),
-                            Ok(None) => None,
-                            Err(e) => {
-                                *failed = true;
-                                Some(Err(e))
-                            }
-                        };
-                        futures_util::future::ready(out)
-                    })
-                    .boxed(),
+        let url = self.url.clone();
+        events
+            .filter_map(move |item| {
+                let url = url.clone();
+                async move {
+                    match item {
+                        Ok(SseItem::Event(ev)) => match parse_chunk(&ev.data) {
+                            UpstreamChunk::Text(t) if t.is_empty() => None,
+                            UpstreamChunk::Text(t) => Some(Ok(Some(t))),
+                            UpstreamChunk::Done => Some(Ok(None)),
+                            UpstreamChunk::Error(e) => Some(Err(TokenError::Upstream(e))),
+                        },
+                        Ok(_) => None,
+                        Err(e) => Some(Err(TokenError::Upstream(format!("{url}: {e}")))),
+                    }
+                }
             })
-            .flatten()
+            // `[DONE]` (Ok(None)) ends the stream; so does the first error.
+            .scan(false, |failed, item| {
+                let out = match item {
+                    _ if *failed => None,
+                    Ok(Some(t)) => Some(Ok(t)),
+                    Ok(None) => None,
+                    Err(e) => {
+                        *failed = true;
+                        Some(Err(e))
+                    }
+                };
+                futures_util::future::ready(out)
+            })
             .boxed()
     }
 }
@@ -184,6 +201,12 @@ mod tests {
         );
         let up = OpenAiUpstream::new("http://127.0.0.1:9/custom/path", None, "m").unwrap();
         assert_eq!(up.url().path(), "/custom/path");
+        let up = OpenAiUpstream::new("https://api.example", None, "m").unwrap();
+        assert_eq!(
+            up.url().to_string(),
+            "https://api.example/v1/chat/completions"
+        );
+        assert!(OpenAiUpstream::new("ftp://x/", None, "m").is_err());
     }
 
     #[test]

@@ -27,6 +27,9 @@
 //! ```
 
 mod body;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 mod decoder;
 mod encoder;
 mod error;

@@ -38,6 +38,7 @@
 pub mod close;
 pub mod config;
 pub mod error;
+pub mod extension;
 pub mod frame;
 pub mod frame_codec;
 pub mod mask;

@@ -16,49 +16,14 @@
 //! ```
 
 use bytes::BytesMut;
-use pushcodec::sse::{SseDecoder, SseItem};
-use serde::Serialize;
-use std::io::Write;
+use pushcodec::sse::SseDecoder;
+use pushcodec_examples::event_json;
 use std::process::ExitCode;
 use tokio::io::AsyncReadExt;
 use tokio_util::codec::Decoder;
 
 /// Bytes per read from stdin.
 const READ_SIZE: usize = 64;
-
-/// One dispatched event, with the field names of `MessageEvent`.
-#[derive(Serialize)]
-struct EventLine<'a> {
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    data: &'a str,
-    #[serde(rename = "lastEventId")]
-    last_event_id: &'a str,
-}
-
-/// A reconnection time change.
-#[derive(Serialize)]
-struct RetryLine {
-    retry: u128,
-}
-
-fn print_item(out: &mut impl Write, item: &SseItem) -> std::io::Result<()> {
-    let line = match item {
-        SseItem::Event(ev) => serde_json::to_string(&EventLine {
-            event_type: &ev.event_type,
-            data: &ev.data,
-            last_event_id: &ev.last_event_id,
-        }),
-        SseItem::Retry(delay) => serde_json::to_string(&RetryLine {
-            retry: delay.as_millis(),
-        }),
-        // Comments are off in the decoder (as in EventSource).
-        SseItem::Comment(_) => return Ok(()),
-    }
-    .map_err(std::io::Error::other)?;
-    writeln!(out, "{line}")?;
-    out.flush()
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -92,7 +57,7 @@ async fn run() -> std::io::Result<bool> {
                 decoder.decode(&mut buf)
             };
             match result {
-                Ok(Some(item)) => print_item(&mut out, &item)?,
+                Ok(Some(item)) => event_json::print(&mut out, &item)?,
                 Ok(None) => break,
                 Err(e) => {
                     eprintln!("sse-decode: {e}");

@@ -25,10 +25,15 @@ struct Args {
     /// Number of tokens the built-in generator produces per prompt.
     #[arg(long, default_value_t = 250)]
     max_tokens: usize,
-    /// Relay an OpenAI-compatible /v1/chat/completions stream (http:// base
-    /// URL or full URL) instead of the built-in generator.
+    /// Relay an OpenAI-compatible /v1/chat/completions stream (http:// or
+    /// https:// base URL or full URL) instead of the built-in generator.
     #[arg(long, env = "TOKEN_SERVER_UPSTREAM")]
     upstream: Option<String>,
+    /// Trust only the certificates in this PEM file for the upstream (a
+    /// private CA or a self-signed model server) instead of the built-in
+    /// webpki roots.
+    #[arg(long)]
+    upstream_ca_cert: Option<String>,
     /// Model name sent upstream.
     #[arg(long, default_value = "gpt-4o-mini")]
     upstream_model: String,
@@ -49,6 +54,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    pushcodec_examples::logging::init();
     let args = Args::parse();
     let config = ServerConfig {
         abandon_grace: Duration::from_secs(args.abandon_grace_secs),
@@ -59,8 +65,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = match &args.upstream {
         Some(url) => {
             let key = std::env::var(&args.upstream_key_env).ok();
-            let up = OpenAiUpstream::new(url, key, &args.upstream_model)?;
-            eprintln!("token-server: relaying {}", up.url());
+            let mut up = OpenAiUpstream::new(url, key, &args.upstream_model)?;
+            if let Some(path) = &args.upstream_ca_cert {
+                up = up.with_client(pushcodec_examples::tls::client_trusting(path)?);
+            }
+            tracing::info!("relaying {}", up.url());
             AppState::new(config, up)
         }
         None => AppState::new(
@@ -71,10 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
-    eprintln!(
-        "token-server: listening on http://{}",
-        listener.local_addr()?
-    );
+    tracing::info!("listening on http://{}", listener.local_addr()?);
     serve(listener, state).await?;
     Ok(())
 }

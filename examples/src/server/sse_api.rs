@@ -22,12 +22,13 @@
 
 use super::streams::{LogRead, StreamState, SubscriberGuard};
 use super::{json_error, AppState};
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, Stream, StreamExt};
 use http::{HeaderMap, StatusCode};
-use pushcodec::sse::{self, Outgoing, OutgoingEvent};
+use pushcodec::integration::axum::{Event, Sse};
+use pushcodec::sse::{EncodeError, OutgoingEvent};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -158,26 +159,25 @@ pub(super) async fn events(
         );
     }
     let guard = app.streams.attach(state);
-    let items = stream::iter([Outgoing::Retry(app.config.sse_retry)]).chain(subscriber_events(
+    let items = stream::iter([Ok(Event::retry(app.config.sse_retry))]).chain(subscriber_events(
         guard,
         next,
         app.config.debug_drop_sse_after,
     ));
-    let body = sse::body_stream(items, Some(app.config.keep_alive));
-    let mut resp = Response::new(Body::from_stream(body));
-    for (k, v) in sse::RESPONSE_HEADERS {
-        resp.headers_mut().insert(
-            http::HeaderName::from_static(k),
-            http::HeaderValue::from_static(v),
-        );
-    }
-    resp
+    Sse::new(items)
+        .keep_alive(Some(app.config.keep_alive))
+        .into_response()
 }
+
+/// An event of the stream; built (and checked) when it is queued, so the
+/// response never stops on a bad one halfway (none can be bad here: fixed
+/// event types, numeric ids).
+type Item = Result<Event, EncodeError>;
 
 struct Cursor {
     guard: SubscriberGuard,
     next: u64,
-    pending: VecDeque<Outgoing>,
+    pending: VecDeque<Item>,
     rx: tokio::sync::watch::Receiver<u64>,
     finished: bool,
     /// Token events left before a simulated connection drop.
@@ -189,7 +189,7 @@ fn subscriber_events(
     guard: SubscriberGuard,
     next: u64,
     drop_after: Option<u64>,
-) -> impl Stream<Item = Outgoing> + Send {
+) -> impl Stream<Item = Item> + Send {
     let rx = guard.state().watch();
     let cursor = Cursor {
         guard,
@@ -234,20 +234,20 @@ fn subscriber_events(
                     if let super::streams::DoneReason::Error(e) = &reason {
                         data["error"] = serde_json::Value::from(e.as_str());
                     }
-                    c.pending.push_back(
+                    c.pending.push_back(Event::new(
                         OutgoingEvent::new(data.to_string())
                             .event("done")
-                            .id(done_id.to_string())
-                            .into(),
-                    );
+                            .id(done_id.to_string()),
+                    ));
                     c.finished = true;
                 }
                 LogRead::Gap { first_retained } => {
                     let data = serde_json::json!({
                         "error": format!("this client fell behind: tokens {}..{first_retained} were dropped from retention", c.next),
                     });
-                    c.pending
-                        .push_back(OutgoingEvent::new(data.to_string()).event("error").into());
+                    c.pending.push_back(Event::new(
+                        OutgoingEvent::new(data.to_string()).event("error"),
+                    ));
                     c.finished = true;
                 }
             }
@@ -255,12 +255,13 @@ fn subscriber_events(
     })
 }
 
-fn token_event(index: u64, text: &str) -> Outgoing {
+fn token_event(index: u64, text: &str) -> Item {
     let data = serde_json::json!({ "index": index, "text": text });
-    OutgoingEvent::new(data.to_string())
-        .event("token")
-        .id(index.to_string())
-        .into()
+    Event::new(
+        OutgoingEvent::new(data.to_string())
+            .event("token")
+            .id(index.to_string()),
+    )
 }
 
 #[cfg(test)]

@@ -21,37 +21,25 @@
 
 use super::AppState;
 use crate::tokens::{TokenError, TokenStream};
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
-use pushcodec::ws::{handshake, Message, Role, WebSocketConfig, WebSocketStream};
+use pushcodec::integration::axum::WebSocketUpgrade;
+use pushcodec::ws::{Message, WebSocketConfig, WebSocketStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// `GET /ws`: validates the upgrade with pushcodec, answers 101 and runs the
-/// session on the upgraded connection.
-pub(super) async fn upgrade(State(app): State<AppState>, mut req: Request) -> Response {
-    let resp = match handshake::server_response(&req) {
-        Ok(resp) => resp,
-        Err(e) => return e.to_response().map(Body::from),
-    };
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let config = WebSocketConfig::builder()
-                    .max_message_size(app.config.max_ws_message)
-                    .build();
-                let ws = WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
-                session(app, ws).await;
-            }
-            Err(e) => eprintln!("token-server: websocket upgrade failed: {e}"),
-        }
-    });
-    resp.map(|()| Body::empty())
+/// `GET /ws`: the upgrade is pushcodec's axum extractor (a bad request gets
+/// its 400/426); the session runs on the upgraded connection.
+pub(super) async fn upgrade(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.config(
+        WebSocketConfig::builder()
+            .max_message_size(app.config.max_ws_message)
+            .build(),
+    )
+    .on_failed_upgrade(|e| tracing::warn!("websocket upgrade failed: {e}"))
+    .on_upgrade(move |ws| session(app, ws))
 }
 
 /// A client message.
