@@ -31,7 +31,7 @@ async fn echo(mut ws: WebSocket) {
 async fn ws_handler(ws: WebSocketUpgrade) -> axum::response::Response {
     ws.protocols(["v2.echo", "v1.echo"])
         .origin(|o| o.is_none() || o == Some("https://good.example"))
-        .config(WebSocketConfig::default().max_message_size(1024))
+        .config(WebSocketConfig::builder().max_message_size(1024).build())
         .on_upgrade(echo)
 }
 

@@ -139,7 +139,9 @@ async fn our_server_sends_to_tungstenite_client() {
         let (l, url) = listener().await;
         let server = tokio::spawn(async move {
             let (tcp, _) = l.accept().await.unwrap();
-            let cfg = WebSocketConfig::default().auto_fragment_size(Some(7));
+            let cfg = WebSocketConfig::builder()
+                .auto_fragment_size(Some(7))
+                .build();
             let mut ws = handshake::accept_with_config(tcp, cfg).await.unwrap();
             ws.send(Message::text("from server, fragmented in 7-byte frames"))
                 .await
@@ -287,7 +289,9 @@ async fn tungstenite_server_sends_to_our_client() {
             let _: Option<Result<TMessage, tungstenite::Error>> = s.next().await;
         });
         let tcp = connect_tcp(&url).await;
-        let cfg = WebSocketConfig::default().auto_fragment_size(Some(5));
+        let cfg = WebSocketConfig::builder()
+            .auto_fragment_size(Some(5))
+            .build();
         let mut ws = handshake::connect_with_config(tcp, &url, cfg)
             .await
             .unwrap();
@@ -323,9 +327,10 @@ async fn oversized_message_peer_gets_1009_not_a_reset() {
         let (l, url) = listener().await;
         let server = tokio::spawn(async move {
             let (tcp, _) = l.accept().await.unwrap();
-            let cfg = WebSocketConfig::default()
+            let cfg = WebSocketConfig::builder()
                 .max_frame_size(64 << 10)
-                .max_message_size(64 << 10);
+                .max_message_size(64 << 10)
+                .build();
             let mut ws = handshake::accept_with_config(tcp, cfg).await.unwrap();
             let err = loop {
                 match ws.next().await {

@@ -110,7 +110,7 @@ proptest! {
     /// with or without auto-fragmentation.
     #[test]
     fn message_roundtrip(m in message(), sender in role(), frag in proptest::option::of(1usize..70000)) {
-        let cfg = WebSocketConfig::default().auto_fragment_size(frag);
+        let cfg = WebSocketConfig::builder().auto_fragment_size(frag).build();
         let mut enc = MessageCodec::with_config(sender, &cfg);
         let mut dec = MessageCodec::new(sender.peer());
         let mut wire = BytesMut::new();
@@ -126,7 +126,7 @@ proptest! {
         frag in proptest::option::of(1usize..64),
         cuts in proptest::collection::vec(1usize..50, 1..200),
     ) {
-        let cfg = WebSocketConfig::default().auto_fragment_size(frag);
+        let cfg = WebSocketConfig::builder().auto_fragment_size(frag).build();
         let mut enc = MessageCodec::with_config(Role::Client, &cfg);
         let mut wire = BytesMut::new();
         for m in &msgs {
@@ -186,7 +186,7 @@ proptest! {
         messages in any::<bool>(),
     ) {
         const MAX: usize = 1000;
-        let cfg = WebSocketConfig::default().max_frame_size(MAX).max_message_size(3 * MAX);
+        let cfg = WebSocketConfig::builder().max_frame_size(MAX).max_message_size(3 * MAX).build();
         let mut frames = FrameCodec::new(r, MAX);
         let mut msgs = MessageCodec::with_config(r, &cfg);
         let mut buf = BytesMut::new();
@@ -316,7 +316,7 @@ proptest! {
             input[at] = b;
         }
         let io = Scripted { input, pos: 0, cuts, reads: 0, written: vec![] };
-        let cfg = WebSocketConfig::default().max_frame_size(150).max_message_size(400);
+        let cfg = WebSocketConfig::builder().max_frame_size(150).max_message_size(400).build();
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         let (last_err, written) = rt.block_on(async move {
             use futures_util::StreamExt;
@@ -382,12 +382,12 @@ proptest! {
         for f in frames {
             enc.encode(f, &mut wire).unwrap();
         }
-        let cfg = WebSocketConfig::default().utf8_fail_fast(fail_fast);
+        let cfg = WebSocketConfig::builder().utf8_fail_fast(fail_fast).build();
         let mut dec = MessageCodec::with_config(Role::Server, &cfg);
         let mut buf = BytesMut::new();
         let mut rest = &wire[..];
         let mut i = 0;
-        let mut result: Result<Vec<Message>, pushcodec::ws::Error> = Ok(vec![]);
+        let mut result: Result<Vec<Message>, pushcodec::ws::CodecError> = Ok(vec![]);
         while !rest.is_empty() {
             let k = cuts[i % cuts.len()].min(rest.len());
             i += 1;
@@ -400,7 +400,7 @@ proptest! {
         }
         match (std::str::from_utf8(&payload), result) {
             (Ok(s), Ok(ms)) => prop_assert_eq!(ms, vec![Message::text(s.to_string())]),
-            (Err(e), Err(pushcodec::ws::Error::InvalidUtf8 { offset, .. })) => {
+            (Err(e), Err(pushcodec::ws::CodecError::Protocol(pushcodec::ws::ProtocolError::InvalidUtf8 { offset, .. }))) => {
                 prop_assert_eq!(offset, e.valid_up_to())
             }
             (std_says, ours) => prop_assert!(false, "std {:?} vs ours {:?}", std_says, ours),

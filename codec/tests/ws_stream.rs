@@ -120,9 +120,10 @@ async fn next_is_cancel_safe_under_select() {
 /// UTF-8, 1009 too big.
 #[tokio::test]
 async fn bad_input_sends_the_matching_close_code() {
-    let cfg = WebSocketConfig::default()
+    let cfg = WebSocketConfig::builder()
         .max_frame_size(1000)
-        .max_message_size(1500);
+        .max_message_size(1500)
+        .build();
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("unmasked frame", b"\x81\x02hi".to_vec(), 1002),
         ("reserved opcode", raw_masked(0x83, b""), 1002),
@@ -287,7 +288,7 @@ async fn split_halves_work_from_two_tasks() {
 async fn writes_are_backpressured() {
     tokio::time::timeout(LIMIT, async {
         let (a, mut b) = tokio::io::duplex(256);
-        let cfg = WebSocketConfig::default().write_buffer_size(4096);
+        let cfg = WebSocketConfig::builder().write_buffer_size(4096).build();
         let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
         let msg = Message::binary(vec![9u8; 1000]);
         let mut queued = 0;
@@ -320,7 +321,9 @@ async fn writes_are_backpressured() {
 #[tokio::test(start_paused = true)]
 async fn close_times_out_when_the_peer_does_not_answer() {
     let (a, _b) = tokio::io::duplex(4096);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(3));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(3)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let start = tokio::time::Instant::now();
     let r = ws.close().await;
@@ -438,7 +441,7 @@ async fn failing_with_unread_input_does_not_reset_the_connection() {
         let addr = l.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (tcp, _) = l.accept().await.unwrap();
-            let cfg = WebSocketConfig::default().max_frame_size(1024);
+            let cfg = WebSocketConfig::builder().max_frame_size(1024).build();
             let mut ws = pushcodec::ws::handshake::accept_with_config(tcp, cfg)
                 .await
                 .unwrap();

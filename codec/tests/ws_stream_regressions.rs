@@ -50,7 +50,9 @@ fn close_frame_from_client() -> Vec<u8> {
 #[tokio::test(start_paused = true)]
 async fn close_after_feed_sends_the_fed_message_first() {
     let (a, b) = tokio::io::duplex(1 << 20);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(1));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::text("last words")).await.unwrap();
     // The peer never answers: CloseTimeout after 1 s (virtual time).
@@ -88,9 +90,10 @@ async fn close_sent_right_after_start_send_goes_after_the_message() {
 #[tokio::test(start_paused = true)]
 async fn sink_close_sends_every_accepted_message_first() {
     let (a, b) = tokio::io::duplex(1 << 20);
-    let cfg = WebSocketConfig::default()
-        .close_timeout(Duration::from_secs(1))
-        .auto_fragment_size(Some(3));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .auto_fragment_size(Some(3))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::text("last words")).await.unwrap();
     // The peer never answers: CloseTimeout after 1 s (virtual time).
@@ -116,7 +119,9 @@ async fn sink_close_sends_every_accepted_message_first() {
 #[tokio::test(start_paused = true)]
 async fn forward_sends_the_last_message_before_closing() {
     let (a, b) = tokio::io::duplex(1 << 20);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(1));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let msgs = futures_util::stream::iter(["one", "two", "three"].map(|s| Ok(Message::text(s))));
     let r = msgs.forward(&mut ws).await;
@@ -139,24 +144,62 @@ async fn forward_sends_the_last_message_before_closing() {
 // runtime had no time driver: the close timer was created on demand.
 
 #[test]
-fn runtime_without_time_driver_fails_at_construction_not_on_peer_close() {
+fn runtime_without_time_driver_panics_at_the_first_poll_not_on_peer_close() {
+    // Construction never panics (issue 11); with a time bound set (the
+    // default close_timeout), the first poll does, before any input.
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap(); // no enable_time()
-    let constructed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let (a, _b) = tokio::io::duplex(64);
+    let mut ws = rt
+        .block_on(async { WebSocketStream::from_raw(a, Role::Server, WebSocketConfig::default()) });
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
-            let (a, _b) = tokio::io::duplex(64);
-            drop(WebSocketStream::from_raw(
-                a,
-                Role::Server,
-                WebSocketConfig::default(),
-            ));
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let _ = ws.poll_next_unpin(&mut cx);
         })
     }));
     assert!(
-        constructed.is_err(),
-        "a stream built on a runtime without timers must fail at once, before any input"
+        first.is_err(),
+        "with a close timeout, the first poll on a runtime without timers must fail at once"
     );
+}
+
+/// Issue 11: with every time bound off (`close_timeout(None)`, no keep-alive,
+/// no idle timeout) a stream needs no time driver: pings, a close from the
+/// peer and a close of ours all work on a runtime without it.
+#[test]
+fn without_time_bounds_no_time_driver_is_needed() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap(); // no enable_time()
+    let cfg = WebSocketConfig::builder().close_timeout(None).build();
+    rt.block_on(async {
+        let (a, mut b) = tokio::io::duplex(4096);
+        let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg.clone());
+        b.write_all(&client_bytes(&[
+            Frame::new(true, OpCode::Ping, "p"),
+            Frame::new(true, OpCode::Text, "hi"),
+        ]))
+        .await
+        .unwrap();
+        b.write_all(&close_frame_from_client()).await.unwrap();
+        assert!(matches!(ws.next().await, Some(Ok(Message::Ping(_)))));
+        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hi"));
+        assert!(ws.next().await.unwrap().unwrap().is_close());
+        assert!(ws.next().await.is_none());
+        let got = frames_written(b).await;
+        assert_eq!(got[0], (OpCode::Pong, true, b"p".to_vec()));
+        assert_eq!(got[1], (OpCode::Close, true, b"\x03\xe8".to_vec()));
+
+        // Our close, answered by a peer that echoes it.
+        let (a, b) = tokio::io::duplex(4096);
+        let mut ws = WebSocketStream::from_raw(a, Role::Client, cfg.clone());
+        let mut peer = WebSocketStream::from_raw(b, Role::Server, cfg);
+        let echo = async move { while let Some(Ok(_)) = peer.next().await {} };
+        let (r, ()) = futures_util::join!(ws.close(), echo);
+        r.unwrap();
+    });
 }
 
 // ---- 2b. With messages already buffered, the missing-time-driver panic came
@@ -231,7 +274,9 @@ fn peer_close_and_protocol_error_outside_a_tokio_runtime_do_not_panic() {
 #[tokio::test(start_paused = true)]
 async fn close_echo_is_bounded_by_close_timeout_while_a_large_frame_is_stuck() {
     let (a, mut b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(1));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     // The duplex fills up (the peer does not read): the large frame is stuck.
@@ -253,7 +298,9 @@ async fn close_echo_is_bounded_by_close_timeout_while_a_large_frame_is_stuck() {
 #[tokio::test(start_paused = true)]
 async fn close_is_bounded_by_close_timeout_when_the_peer_stops_reading() {
     let (a, _b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(1));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Client, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     assert!(tokio::time::timeout(Duration::from_millis(10), ws.flush())
@@ -274,7 +321,9 @@ async fn user_close_is_bounded_while_reading_when_the_close_is_stuck_behind_a_la
     // The Close cannot be written (a large frame is stuck in front of it):
     // next() must still end with CloseTimeout after close_timeout.
     let (a, _b) = tokio::io::duplex(1024);
-    let cfg = WebSocketConfig::default().close_timeout(Duration::from_secs(1));
+    let cfg = WebSocketConfig::builder()
+        .close_timeout(Some(Duration::from_secs(1)))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     ws.feed(Message::binary(vec![0u8; 100_000])).await.unwrap();
     // Queue the Close right behind it (poll_ready would wait for the large
@@ -293,7 +342,9 @@ async fn user_close_is_bounded_while_reading_when_the_close_is_stuck_behind_a_la
 #[tokio::test]
 async fn start_send_without_poll_ready_does_not_interleave_with_a_large_payload() {
     let (a, b) = tokio::io::duplex(64);
-    let cfg = WebSocketConfig::default().auto_fragment_size(Some(10_000));
+    let cfg = WebSocketConfig::builder()
+        .auto_fragment_size(Some(10_000))
+        .build();
     let mut ws = WebSocketStream::from_raw(a, Role::Server, cfg);
     let mut cx = Context::from_waker(std::task::Waker::noop());
     assert!(matches!(
@@ -470,7 +521,7 @@ async fn large_payload_header_is_not_written_alone_without_vectored_writes() {
 fn fragmented_message_buffer_stays_within_max_message_size() {
     use pushcodec::ws::MessageCodec;
     let max = 100_000;
-    let cfg = WebSocketConfig::default().max_message_size(max);
+    let cfg = WebSocketConfig::builder().max_message_size(max).build();
     let mut codec = MessageCodec::with_config(Role::Server, &cfg);
     let mut wire = BytesMut::from(
         &client_bytes(&[

@@ -71,7 +71,7 @@ enum Seen {
 
 #[derive(Debug)]
 enum Error {
-    Frame(ws::Error),
+    Frame(ws::CodecError),
     Deflate(DeflateError),
     /// RSV1 on a continuation or control frame (RFC 7692 §6.1).
     Rsv1,
@@ -89,7 +89,7 @@ impl From<DeflateError> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
-        Error::Frame(ws::Error::Io(e))
+        Error::Frame(ws::CodecError::Io(e))
     }
 }
 
@@ -126,8 +126,8 @@ impl Decoder for DeflateMessages {
         match self.decode(buf)? {
             Some(m) => Ok(Some(m)),
             None if buf.is_empty() && self.partial.is_none() => Ok(None),
-            None => Err(Error::Frame(ws::Error::UnexpectedEof(
-                "in the middle of a message",
+            None => Err(Error::Frame(ws::CodecError::UnexpectedEof(
+                ws::EofReason::InsideMessage,
             ))),
         }
     }

@@ -141,7 +141,7 @@ fn role(v: &Vector) -> Result<ws::Role, String> {
 fn compare(
     mode: Mode,
     got_items: Vec<Seen>,
-    got_error: Option<ws::Error>,
+    got_error: Option<ws::CodecError>,
     want_items: &[Seen],
     want_error: Option<&ExpectError>,
 ) -> Result<(), String> {
@@ -233,13 +233,14 @@ fn run_codec_vector_inner(v: &Vector) -> Result<Vec<String>, String> {
                 .iter()
                 .map(expected_message)
                 .collect::<Result<_, _>>()?;
-            let mut config = WebSocketConfig::default();
+            let mut builder = WebSocketConfig::builder();
             if let Some(n) = v.max_frame_size {
-                config = config.max_frame_size(n);
+                builder = builder.max_frame_size(n);
             }
             if let Some(n) = v.max_message_size {
-                config = config.max_message_size(n);
+                builder = builder.max_message_size(n);
             }
+            let config = builder.build();
             for mode in modes(&reads) {
                 let d = drive_until(
                     MessageCodec::with_config(role, &config),

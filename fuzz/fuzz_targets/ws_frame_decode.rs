@@ -13,12 +13,12 @@
 //! * chunking invariance: one read and the split reads agree;
 //! * limits: no frame over `max_frame_size`; the read buffer never reserves
 //!   more than the frame it waits for needs;
-//! * EOF inside a frame is reported as `Error::UnexpectedEof`.
+//! * EOF inside a frame is reported as `CodecError::UnexpectedEof`.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use pushcodec::ws::{Error, Frame, FrameCodec, Role};
+use pushcodec::ws::{CodecError, Frame, FrameCodec, Role};
 use pushcodec_fuzz::{limit, reads, ws_reference_frames, RefEnd, RefFrame};
 use tokio_util::codec::Decoder;
 
@@ -82,8 +82,8 @@ fn run(role: Role, allowed_rsv: u8, max_frame: usize, chunks: &[&[u8]]) -> Run {
     match codec.decode_eof(&mut buf) {
         Ok(Some(f)) => panic!("decode_eof produced a frame decode did not: {f:?}"),
         Ok(None) => assert!(!had_rest, "decode_eof ignored {} bytes", buf.len()),
-        Err(Error::UnexpectedEof(_)) => assert!(had_rest),
-        Err(e) => panic!("EOF inside a frame gave {e:?}, not Error::UnexpectedEof"),
+        Err(CodecError::UnexpectedEof(_)) => assert!(had_rest),
+        Err(e) => panic!("EOF inside a frame gave {e:?}, not CodecError::UnexpectedEof"),
     }
     Run {
         frames,

@@ -34,7 +34,7 @@ use http::{header, HeaderMap, Request, Response, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use pushcodec::ws::handshake::{
     accept_key, client_request, parse_request_head, parse_response_head, server_response_with,
-    token_list, validate_response, AcceptOptions, HandshakeError, HeadScanner,
+    token_list, validate_response, AcceptOptions, AcceptOptionsBuilder, HandshakeError, HeadScanner,
 };
 use pushcodec::ws::handshake::{accept_with_options, DEFAULT_MAX_HEAD_SIZE};
 use pushcodec_fuzz::{reads, Peer};
@@ -80,8 +80,8 @@ fn response_head(resp: &Response<()>) -> Vec<u8> {
     out
 }
 
-fn options() -> AcceptOptions {
-    AcceptOptions::default().subprotocol(|offered| offered.first().map(|p| p.to_string()))
+fn options() -> AcceptOptionsBuilder {
+    AcceptOptions::builder().subprotocol(|offered| offered.first().map(|p| p.to_string()))
 }
 
 fn request(head: &[u8]) {
@@ -89,7 +89,7 @@ fn request(head: &[u8]) {
         Ok(r) => r,
         Err(e) => return check_error(&e),
     };
-    let resp = match server_response_with(&req, &options()) {
+    let resp = match server_response_with(&req, &options().build()) {
         Ok(r) => r,
         Err(e) => return check_error(&e),
     };
@@ -113,7 +113,7 @@ fn request(head: &[u8]) {
             req.uri().path_and_query().map(|p| p.as_str())
         );
         let resp2 =
-            server_response_with(&again, &options()).expect("the same request accepted again");
+            server_response_with(&again, &options().build()).expect("the same request accepted again");
         assert_eq!(resp2.headers(), resp.headers());
     }
 
@@ -138,7 +138,7 @@ fn request(head: &[u8]) {
             }
             let parsed =
                 parse_request_head(&request_head(&built)).expect("our builder's head parses");
-            let resp3 = server_response_with(&parsed, &options())
+            let resp3 = server_response_with(&parsed, &options().build())
                 .expect("our builder's request is accepted");
             assert_eq!(resp3.headers()[header::SEC_WEBSOCKET_ACCEPT], accept);
         }
@@ -197,7 +197,7 @@ thread_local! {
 
 /// The async server path against the sync functions.
 fn accept_async(input: &[u8], seed: u8, max: usize, head_end: Option<usize>) {
-    let opts = options().max_head_size(max);
+    let opts = options().max_head_size(max).build();
     let (result, written) = RT.with(|rt| {
         rt.block_on(async {
             let mut peer = Peer::new(reads(seed, input), 64);

@@ -3,6 +3,7 @@
 //!
 //! Input layout: `[flags, max_frame, max_message, split_seed, wire...]`;
 //! `flags & 1`: 0 = server (reads masked client frames), 1 = client;
+//! `flags & 2`: 0 = `utf8_fail_fast` (the default), 2 = text checked per fragment;
 //! limits 0..=254 bytes (255: the defaults, 16 MiB / 64 MiB).
 //!
 //! Laws:
@@ -15,12 +16,12 @@
 //! * limits: no data message over `max_message_size`, no control payload
 //!   over 125 bytes, the read buffer bounded by what was fed plus one frame;
 //! * EOF inside a frame or inside a fragmented message is
-//!   `Error::UnexpectedEof`.
+//!   `CodecError::UnexpectedEof`.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use pushcodec::ws::{Error, Message, MessageCodec, Role, WebSocketConfig};
+use pushcodec::ws::{CodecError, Message, MessageCodec, Role, WebSocketConfig};
 use pushcodec_fuzz::{limit, reads, ws_reference_messages, RefEnd, RefMessage};
 use tokio_util::codec::Decoder;
 
@@ -52,8 +53,8 @@ fn convert(m: Message, max_message: usize) -> RefMessage {
 }
 
 fn run(role: Role, cfg: &WebSocketConfig, chunks: &[&[u8]]) -> (Vec<RefMessage>, Option<u16>) {
-    let max_frame = cfg.get_max_frame_size();
-    let max_message = cfg.get_max_message_size();
+    let max_frame = cfg.max_frame_size();
+    let max_message = cfg.max_message_size();
     let mut codec = MessageCodec::with_config(role, cfg);
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
@@ -90,8 +91,8 @@ fn run(role: Role, cfg: &WebSocketConfig, chunks: &[&[u8]]) -> (Vec<RefMessage>,
             "decode_eof ended cleanly with {} bytes left, in a message: {in_message}",
             buf.len()
         ),
-        Err(Error::UnexpectedEof(_)) => assert!(had_rest || in_message),
-        Err(e) => panic!("EOF gave {e:?}, not Error::UnexpectedEof"),
+        Err(CodecError::UnexpectedEof(_)) => assert!(had_rest || in_message),
+        Err(e) => panic!("EOF gave {e:?}, not CodecError::UnexpectedEof"),
     }
     (out, None)
 }
@@ -105,14 +106,17 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Role::Client
     };
-    let cfg = WebSocketConfig::default()
+    let cfg = WebSocketConfig::builder()
         .max_frame_size(limit(*max_frame, 16 << 20))
-        .max_message_size(limit(*max_message, 64 << 20));
+        .max_message_size(limit(*max_message, 64 << 20))
+        .utf8_fail_fast(flags & 2 == 0)
+        .build();
     let (want, want_end) = ws_reference_messages(
         wire,
         role == Role::Server,
-        cfg.get_max_frame_size() as u64,
-        cfg.get_max_message_size() as u64,
+        cfg.max_frame_size() as u64,
+        cfg.max_message_size() as u64,
+        cfg.utf8_fail_fast(),
     );
     for chunks in [vec![wire], reads(*seed, wire)] {
         let (got, err) = run(role, &cfg, &chunks);

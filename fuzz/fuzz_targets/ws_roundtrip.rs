@@ -23,7 +23,7 @@
 use arbitrary::Arbitrary;
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use pushcodec::ws::{CloseCode, CloseFrame, Error, Message, MessageCodec, Role, WebSocketConfig};
+use pushcodec::ws::{CloseCode, CloseFrame, Message, MessageCodec, MessageError, Role, WebSocketConfig};
 use pushcodec::Utf8Bytes;
 use pushcodec_fuzz::reads_by_sizes;
 use tokio_util::codec::{Decoder, Encoder};
@@ -122,11 +122,11 @@ fn check_refusals(input: &Input) {
             "close {code} with {}-byte reason accepted",
             reason.len()
         ),
-        Err(Error::InvalidCloseCode { code: c }) => {
+        Err(MessageError::InvalidCloseCode { code: c }) => {
             assert!(!code.is_valid_on_wire());
             assert_eq!(c, code.0)
         }
-        Err(Error::CloseReasonTooLong { len }) => {
+        Err(MessageError::CloseReasonTooLong { len }) => {
             assert!(
                 code.is_valid_on_wire(),
                 "invalid code {code} not reported first"
@@ -139,7 +139,7 @@ fn check_refusals(input: &Input) {
     let ping = Message::Ping(Bytes::from(input.raw_ping.clone()));
     match ping.into_frames(None) {
         Ok(_) => assert!(input.raw_ping.len() <= 125),
-        Err(Error::ControlFrameTooLong { len, .. }) => {
+        Err(MessageError::ControlFrameTooLong { len, .. }) => {
             assert!(input.raw_ping.len() > 125 && len == input.raw_ping.len() as u64)
         }
         Err(e) => panic!("ping refused with {e:?}"),
@@ -211,7 +211,7 @@ fuzz_target!(|input: Input| {
     );
 
     // 2. pushcodec's own encoder, with auto-fragmentation.
-    let cfg = WebSocketConfig::default().auto_fragment_size(input.auto_fragment.map(usize::from));
+    let cfg = WebSocketConfig::builder().auto_fragment_size(input.auto_fragment.map(usize::from)).build();
     let mut enc = MessageCodec::with_config(sender, &cfg);
     let mut wire = BytesMut::new();
     let msgs: Vec<Message> = input.plan.iter().map(|p| p.msg.clone()).collect();

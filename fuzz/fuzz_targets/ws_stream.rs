@@ -5,7 +5,8 @@
 //! time. Time is paused (tokio test-util), so close timeouts pass at once.
 //!
 //! Input layout: `[flags, max_frame, max_message, split_seed, write_limit,
-//! wire...]`; `flags & 1`: 0 = server, 1 = client.
+//! wire...]`; `flags & 1`: 0 = server, 1 = client; `flags & 2`: 0 =
+//! `utf8_fail_fast` (the default), 2 = text checked per fragment.
 //!
 //! Laws:
 //! * never a panic, never an endless stream;
@@ -57,15 +58,18 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Role::Client
     };
-    let cfg = WebSocketConfig::default()
+    let cfg = WebSocketConfig::builder()
         .max_frame_size(limit(*max_frame, 16 << 20))
         .max_message_size(limit(*max_message, 64 << 20))
-        .close_timeout(Duration::from_millis(50));
+        .utf8_fail_fast(flags & 2 == 0)
+        .close_timeout(Some(Duration::from_millis(50)))
+        .build();
     let (want, want_end) = ws_reference_messages(
         wire,
         role == Role::Server,
-        cfg.get_max_frame_size() as u64,
-        cfg.get_max_message_size() as u64,
+        cfg.max_frame_size() as u64,
+        cfg.max_message_size() as u64,
+        cfg.utf8_fail_fast(),
     );
     let peer = Peer::new(reads(*seed, wire), usize::from(*write_limit));
     let (got, end, written) = RT.with(|rt| {

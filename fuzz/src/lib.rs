@@ -599,11 +599,15 @@ pub enum RefMessage {
 /// bodies (1 byte → 1002; a code not valid on the wire per §7.4 and the IANA
 /// registry → 1002; a reason not UTF-8 → 1007), and max_message_size (1009)
 /// checked from each data frame's header (size so far + this frame).
+/// With `utf8_fail_fast`, text is also checked inside a frame that has not
+/// fully arrived: input ending inside a text frame whose arrived bytes are
+/// already an impossible prefix is 1007, not an incomplete frame.
 pub fn ws_reference_messages(
     input: &[u8],
     server_role: bool,
     max_frame_size: u64,
     max_message_size: u64,
+    utf8_fail_fast: bool,
 ) -> (Vec<RefMessage>, RefEnd) {
     let mut out = Vec::new();
     // (is_text, bytes so far) of the fragmented message in progress.
@@ -627,6 +631,29 @@ pub fn ws_reference_messages(
             Err(end) => return (out, end),
         };
         let Some(payload) = ref_payload(rest, &h) else {
+            let text = match h.opcode {
+                0x1 => partial.is_none(),
+                0x0 => partial.as_ref().is_some_and(|p| p.0),
+                _ => false,
+            };
+            if utf8_fail_fast && text {
+                // The bytes of the frame that did arrive, unmasked.
+                let arrived: Vec<u8> = rest
+                    .get(h.header_len..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| h.key.map_or(*b, |k| b ^ k[i % 4]))
+                    .collect();
+                let mut prefix = match (&partial, h.opcode) {
+                    (Some((_, buf)), 0x0) => buf.clone(),
+                    _ => Vec::new(),
+                };
+                prefix.extend_from_slice(&arrived);
+                if matches!(std::str::from_utf8(&prefix), Err(e) if e.error_len().is_some()) {
+                    return (out, RefEnd::Error(vec![1007]));
+                }
+            }
             return (out, RefEnd::Incomplete);
         };
         pos += h.header_len + payload.len();
@@ -865,7 +892,7 @@ mod tests {
                     assert_eq!(frames, want, "vector {}", v["name"]);
                     end
                 } else {
-                    let (msgs, end) = ws_reference_messages(&input, server, max_frame, max_message);
+                    let (msgs, end) = ws_reference_messages(&input, server, max_frame, max_message, false);
                     let want: Vec<RefMessage> = want_items
                         .iter()
                         .map(|i| {

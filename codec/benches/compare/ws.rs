@@ -180,6 +180,14 @@ pub fn buf_decoders() -> Vec<(&'static str, &'static str, &'static str, BufDecod
 pub fn stream_decoders() -> Vec<(&'static str, &'static str, &'static str, StreamDecoder)> {
     vec![
         ("pushcodec-WebSocketStream", "ours", "messages", pc_stream),
+        // The default validates text while frames arrive (utf8_fail_fast);
+        // this is the opt-out, to show what fail-fast costs.
+        (
+            "pushcodec-WebSocketStream-utf8-per-fragment",
+            "ours-option",
+            "messages",
+            pc_stream_per_fragment,
+        ),
         (
             "pushcodec-FramedRead-MessageCodec",
             "ours",
@@ -304,9 +312,20 @@ fn limit_unmask(w: &WsWork, buf: &mut BytesMut, check: bool) -> Summary {
 }
 
 fn pc_stream(w: &WsWork, check: bool) -> Summary {
-    use pushcodec::ws::{Message, Role, WebSocketConfig, WebSocketStream};
+    pc_stream_with(w, check, pushcodec::ws::WebSocketConfig::default())
+}
+
+fn pc_stream_per_fragment(w: &WsWork, check: bool) -> Summary {
+    let config = pushcodec::ws::WebSocketConfig::builder()
+        .utf8_fail_fast(false)
+        .build();
+    pc_stream_with(w, check, config)
+}
+
+fn pc_stream_with(w: &WsWork, check: bool, config: pushcodec::ws::WebSocketConfig) -> Summary {
+    use pushcodec::ws::{Message, Role, WebSocketStream};
     let io = MemIo::reader(w.wire.clone(), READ);
-    let mut ws = WebSocketStream::from_raw(io, Role::Server, WebSocketConfig::default());
+    let mut ws = WebSocketStream::from_raw(io, Role::Server, config);
     let n = w.msgs.len() as u64;
     block(async {
         let mut s = Summary::default();
@@ -530,7 +549,9 @@ fn pc_message(w: &WsWork, m: &Bytes) -> pushcodec::ws::Message {
 
 fn pc_config(w: &WsWork) -> pushcodec::ws::WebSocketConfig {
     let frag = (w.fragments > 1).then(|| w.msgs[0].len() / w.fragments);
-    pushcodec::ws::WebSocketConfig::default().auto_fragment_size(frag)
+    pushcodec::ws::WebSocketConfig::builder()
+        .auto_fragment_size(frag)
+        .build()
 }
 
 fn role_pc(client: bool) -> pushcodec::ws::Role {

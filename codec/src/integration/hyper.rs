@@ -92,7 +92,7 @@ pub fn upgrade<B>(req: &mut Request<B>) -> (Response<String>, UpgradeFuture) {
 ///     .header("origin", "https://evil.example")
 ///     .body(())
 ///     .unwrap();
-/// let opts = AcceptOptions::default().origin(|o| o == Some("https://good.example"));
+/// let opts = AcceptOptions::builder().origin(|o| o == Some("https://good.example")).build();
 /// let (resp, _ws) = upgrade_with(&mut req, &opts);
 /// assert_eq!(resp.status(), 403);
 /// ```
@@ -119,7 +119,7 @@ pub fn upgrade_with<B>(
     let fut = UpgradeFuture {
         state: State::Pending {
             on_upgrade,
-            config: Some(opts.connection_config().clone()),
+            config: Some(opts.config().clone()),
         },
     };
     (resp.map(|()| String::new()), fut)

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::error::Error;
+use super::error::{MessageError, ProtocolError};
 use crate::Utf8Bytes;
 
 /// A WebSocket close status code (RFC 6455 §7.4, IANA "WebSocket Close Code
@@ -131,18 +131,18 @@ impl CloseFrame {
     /// assert!(CloseFrame::parse(Bytes::from_static(b"\x03\xed")).is_err()); // 1005
     /// assert!(CloseFrame::parse(Bytes::from_static(b"\x03\xe8\xff")).is_err()); // bad UTF-8
     /// ```
-    pub fn parse(mut payload: Bytes) -> Result<Option<CloseFrame>, Error> {
+    pub fn parse(mut payload: Bytes) -> Result<Option<CloseFrame>, ProtocolError> {
         match payload.len() {
             0 => return Ok(None),
-            1 => return Err(Error::CloseOneByte),
+            1 => return Err(ProtocolError::CloseOneByte),
             _ => {}
         }
         let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
         if !code.is_valid_on_wire() {
-            return Err(Error::InvalidCloseCode { code: code.0 });
+            return Err(ProtocolError::InvalidCloseCode { code: code.0 });
         }
         let reason_bytes = payload.split_off(2);
-        let reason = Utf8Bytes::try_from(reason_bytes).map_err(|e| Error::InvalidUtf8 {
+        let reason = Utf8Bytes::try_from(reason_bytes).map_err(|e| ProtocolError::InvalidUtf8 {
             what: "close reason",
             offset: e.valid_up_to,
         })?;
@@ -158,9 +158,9 @@ impl CloseFrame {
     /// let long = "x".repeat(124);
     /// assert!(CloseFrame::new(CloseCode::NORMAL, long).encode().is_err());
     /// ```
-    pub fn encode(&self) -> Result<Bytes, Error> {
+    pub fn encode(&self) -> Result<Bytes, MessageError> {
         if self.reason.len() > 123 {
-            return Err(Error::CloseReasonTooLong {
+            return Err(MessageError::CloseReasonTooLong {
                 len: self.reason.len(),
             });
         }
@@ -219,15 +219,15 @@ mod tests {
     fn parse_rejects_each_invalid_form() {
         assert!(matches!(
             CloseFrame::parse(Bytes::from_static(b"\x03")),
-            Err(Error::CloseOneByte)
+            Err(ProtocolError::CloseOneByte)
         ));
         assert!(matches!(
             CloseFrame::parse(Bytes::from_static(b"\x03\xee")),
-            Err(Error::InvalidCloseCode { code: 1006 })
+            Err(ProtocolError::InvalidCloseCode { code: 1006 })
         ));
         assert!(matches!(
             CloseFrame::parse(Bytes::from_static(b"\x03\xe8ok\xc3")),
-            Err(Error::InvalidUtf8 { offset: 2, .. })
+            Err(ProtocolError::InvalidUtf8 { offset: 2, .. })
         ));
     }
 

@@ -28,7 +28,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::error::Error;
+use super::error::ProtocolError;
 
 /// The longest possible frame header: 2 + 8 (64-bit length) + 4 (mask key).
 pub const MAX_HEADER_LEN: usize = 14;
@@ -144,7 +144,7 @@ impl FrameHeader {
     /// assert!(FrameHeader::parse(b"\x83\x00").is_err());            // opcode 3
     /// assert!(FrameHeader::parse(b"\x09\x00").is_err());            // fragmented ping
     /// ```
-    pub fn parse(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, Error> {
+    pub fn parse(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         if buf.len() < 2 {
             return Ok(None);
         }
@@ -153,12 +153,13 @@ impl FrameHeader {
         let fin = b0 & 0x80 != 0;
         let rsv = (b0 >> 4) & 0x7;
         let raw_op = b0 & 0x0F;
-        let opcode = OpCode::from_u8(raw_op).ok_or(Error::ReservedOpcode { opcode: raw_op })?;
+        let opcode =
+            OpCode::from_u8(raw_op).ok_or(ProtocolError::ReservedOpcode { opcode: raw_op })?;
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
         if opcode.is_control() {
             if !fin {
-                return Err(Error::FragmentedControlFrame { opcode });
+                return Err(ProtocolError::FragmentedControlFrame { opcode });
             }
             if len7 > 125 {
                 // 126/127 announce an extended length, which is > 125 in any
@@ -167,7 +168,7 @@ impl FrameHeader {
                     Some((l, _)) => l,
                     None => u64::from(len7),
                 };
-                return Err(Error::ControlFrameTooLong { opcode, len });
+                return Err(ProtocolError::ControlFrameTooLong { opcode, len });
             }
         }
         let (payload_len, mut pos) = match Self::extended_len(buf, len7)? {
@@ -197,7 +198,7 @@ impl FrameHeader {
     }
 
     /// Length and end position of the length field; `None` if incomplete.
-    fn extended_len(buf: &[u8], len7: u8) -> Result<Option<(u64, usize)>, Error> {
+    fn extended_len(buf: &[u8], len7: u8) -> Result<Option<(u64, usize)>, ProtocolError> {
         Ok(match len7 {
             126 => {
                 if buf.len() < 4 {
@@ -213,7 +214,7 @@ impl FrameHeader {
                 b.copy_from_slice(&buf[2..10]);
                 let len = u64::from_be_bytes(b);
                 if len >> 63 != 0 {
-                    return Err(Error::LengthTopBitSet { len });
+                    return Err(ProtocolError::LengthTopBitSet { len });
                 }
                 Some((len, 10))
             }
@@ -432,7 +433,7 @@ mod tests {
         for op in (3..=7).chain(0xB..=0xF) {
             let buf = [0x80 | op, 0];
             assert!(
-                matches!(FrameHeader::parse(&buf), Err(Error::ReservedOpcode { opcode }) if opcode == op),
+                matches!(FrameHeader::parse(&buf), Err(ProtocolError::ReservedOpcode { opcode }) if opcode == op),
                 "opcode {op}"
             );
         }
@@ -443,7 +444,7 @@ mod tests {
         let buf = b"\x82\x7F\x80\x00\x00\x00\x00\x00\x00\x00";
         assert!(matches!(
             FrameHeader::parse(buf),
-            Err(Error::LengthTopBitSet { .. })
+            Err(ProtocolError::LengthTopBitSet { .. })
         ));
     }
 
@@ -451,16 +452,16 @@ mod tests {
     fn rejects_long_or_fragmented_control_frames() {
         assert!(matches!(
             FrameHeader::parse(b"\x89\x7E\x00\x7E"),
-            Err(Error::ControlFrameTooLong { len: 126, .. })
+            Err(ProtocolError::ControlFrameTooLong { len: 126, .. })
         ));
         // Rejected even before the extended length arrives.
         assert!(matches!(
             FrameHeader::parse(b"\x88\x7F"),
-            Err(Error::ControlFrameTooLong { .. })
+            Err(ProtocolError::ControlFrameTooLong { .. })
         ));
         assert!(matches!(
             FrameHeader::parse(b"\x0A\x00"),
-            Err(Error::FragmentedControlFrame {
+            Err(ProtocolError::FragmentedControlFrame {
                 opcode: OpCode::Pong
             })
         ));

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::config::DEFAULT_MAX_FRAME_SIZE;
-use super::error::Error;
+use super::error::{CodecError, EofReason, MessageError, ProtocolError};
 use super::frame::{Frame, FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 
@@ -83,7 +83,9 @@ pub struct FrameCodec {
     role: Role,
     max_frame_size: usize,
     allowed_rsv: u8,
-    rng: StdRng,
+    /// Masking-key generator: clients only (a server never masks, so it
+    /// holds no CSPRNG state).
+    rng: Option<Box<StdRng>>,
     /// Header already parsed (and checked) for the frame being buffered.
     pending: Option<(FrameHeader, usize)>,
     /// Payload bytes of the pending frame already unmasked in place (by
@@ -106,8 +108,9 @@ impl std::fmt::Debug for FrameCodec {
 
 impl FrameCodec {
     /// A codec for `role` accepting frames up to `max_frame_size` bytes of
-    /// payload. Masking keys come from a ChaCha-based CSPRNG (`StdRng`)
-    /// seeded from the thread-local OS-seeded generator.
+    /// payload. A client's masking keys come from a ChaCha-based CSPRNG
+    /// (`StdRng`) seeded from the thread-local OS-seeded generator; a
+    /// server has none.
     ///
     /// ```
     /// let c = pushcodec::ws::FrameCodec::new(pushcodec::ws::Role::Server, 1 << 20);
@@ -118,7 +121,10 @@ impl FrameCodec {
             role,
             max_frame_size,
             allowed_rsv: 0,
-            rng: StdRng::from_rng(&mut rand::rng()),
+            rng: match role {
+                Role::Client => Some(Box::new(StdRng::from_rng(&mut rand::rng()))),
+                Role::Server => None,
+            },
             pending: None,
             unmasked: 0,
             last_unmasked: 0,
@@ -205,24 +211,30 @@ impl FrameCodec {
     /// assert!(h.mask.is_some());
     /// assert!(c.outgoing_header(&Frame::new(true, OpCode::Ping, vec![0u8; 126])).is_err());
     /// ```
-    pub fn outgoing_header(&mut self, frame: &Frame) -> Result<FrameHeader, Error> {
+    pub fn outgoing_header(&mut self, frame: &Frame) -> Result<FrameHeader, MessageError> {
         if frame.opcode.is_control() {
             if !frame.fin {
-                return Err(Error::FragmentedControlFrame {
+                return Err(MessageError::FragmentedControlFrame {
                     opcode: frame.opcode,
                 });
             }
             if frame.payload.len() > 125 {
-                return Err(Error::ControlFrameTooLong {
+                return Err(MessageError::ControlFrameTooLong {
                     opcode: frame.opcode,
                     len: frame.payload.len() as u64,
                 });
             }
         }
-        let mask = if self.role.masks_outgoing() {
-            Some(self.rng.random::<[u8; 4]>())
-        } else {
-            None
+        let mask = match (self.role, &mut self.rng) {
+            (Role::Client, Some(rng)) => Some(rng.random::<[u8; 4]>()),
+            (Role::Client, None) => {
+                // Only after a role change by hand; seed on demand.
+                let mut rng = Box::new(StdRng::from_rng(&mut rand::rng()));
+                let key = rng.random::<[u8; 4]>();
+                self.rng = Some(rng);
+                Some(key)
+            }
+            (Role::Server, _) => None,
         };
         Ok(frame.header(mask))
     }
@@ -231,20 +243,20 @@ impl FrameCodec {
     /// `budget` = (bytes of the current message already received,
     /// `max_message_size`) lets the message layer reject an oversized data
     /// frame from its header too.
-    fn check(&self, h: &FrameHeader, budget: Option<(u64, usize)>) -> Result<(), Error> {
+    fn check(&self, h: &FrameHeader, budget: Option<(u64, usize)>) -> Result<(), ProtocolError> {
         if h.rsv & !self.allowed_rsv != 0 {
-            return Err(Error::ReservedBits { rsv: h.rsv });
+            return Err(ProtocolError::ReservedBits { rsv: h.rsv });
         }
         match (self.role, h.mask.is_some()) {
-            (Role::Server, false) => return Err(Error::UnmaskedFrame),
-            (Role::Client, true) => return Err(Error::MaskedFrame),
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
         // Capped so that header + payload always fits a usize (on 32-bit
         // targets a max_frame_size near usize::MAX would overflow it).
         let max_frame = self.max_frame_size.min(usize::MAX - MAX_HEADER_LEN);
         if h.payload_len > max_frame as u64 {
-            return Err(Error::FrameTooBig {
+            return Err(ProtocolError::FrameTooBig {
                 len: h.payload_len,
                 max: max_frame,
             });
@@ -252,7 +264,7 @@ impl FrameCodec {
         if let Some((already, max)) = budget {
             let size = already.saturating_add(h.payload_len);
             if !h.opcode.is_control() && size > max as u64 {
-                return Err(Error::MessageTooBig { size, max });
+                return Err(ProtocolError::MessageTooBig { size, max });
             }
         }
         Ok(())
@@ -263,7 +275,7 @@ impl FrameCodec {
         &mut self,
         src: &mut BytesMut,
         budget: Option<(u64, usize)>,
-    ) -> Result<Option<Frame>, Error> {
+    ) -> Result<Option<Frame>, ProtocolError> {
         match self.decode_or_in_place(src, budget, |_| false)? {
             Some(Decoded::Frame(frame)) => Ok(Some(frame)),
             // `in_place` said no to every frame.
@@ -282,7 +294,7 @@ impl FrameCodec {
         src: &mut BytesMut,
         budget: Option<(u64, usize)>,
         in_place: impl FnOnce(&FrameHeader) -> bool,
-    ) -> Result<Option<Decoded>, Error> {
+    ) -> Result<Option<Decoded>, ProtocolError> {
         // The header is kept in `pending` only while its payload is
         // incomplete (a complete frame, the common case, never stores it).
         let (header, header_len) = match self.pending.take() {
@@ -388,29 +400,29 @@ impl FrameCodec {
 
 impl Decoder for FrameCodec {
     type Item = Frame;
-    type Error = Error;
+    type Error = CodecError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
-        self.decode_with_budget(src, None)
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        Ok(self.decode_with_budget(src, None)?)
     }
 
     /// At the end of the stream, bytes left over are a truncated frame:
-    /// [`Error::UnexpectedEof`] (not tokio-util's untyped I/O error).
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
+    /// [`CodecError::UnexpectedEof`] (not tokio-util's untyped I/O error).
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
         match self.decode(src)? {
             Some(frame) => Ok(Some(frame)),
             None if src.is_empty() => Ok(None),
-            None => Err(Error::UnexpectedEof("in the middle of a frame")),
+            None => Err(CodecError::UnexpectedEof(EofReason::InsideFrame)),
         }
     }
 }
 
 impl Encoder<Frame> for FrameCodec {
-    type Error = Error;
+    type Error = CodecError;
 
     /// Appends the frame to `dst`; a client masks a copy of the payload as
     /// it goes into `dst` (the caller's `Bytes` is never modified).
-    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), Error> {
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
         let header = self.outgoing_header(&frame)?;
         dst.reserve(header.encoded_len() + frame.payload.len());
         header.encode(dst);
@@ -440,12 +452,12 @@ mod tests {
         let mut from_server = wire(Role::Server, Frame::new(true, OpCode::Text, "x"));
         assert!(matches!(
             FrameCodec::server().decode(&mut from_server),
-            Err(Error::UnmaskedFrame)
+            Err(CodecError::Protocol(ProtocolError::UnmaskedFrame))
         ));
         let mut from_client = wire(Role::Client, Frame::new(true, OpCode::Text, "x"));
         assert!(matches!(
             FrameCodec::client().decode(&mut from_client),
-            Err(Error::MaskedFrame)
+            Err(CodecError::Protocol(ProtocolError::MaskedFrame))
         ));
     }
 
@@ -456,7 +468,9 @@ mod tests {
         let mut b = wire(Role::Client, f.clone());
         assert!(matches!(
             FrameCodec::server().decode(&mut b.clone()),
-            Err(Error::ReservedBits { rsv: 0b100 })
+            Err(CodecError::Protocol(ProtocolError::ReservedBits {
+                rsv: 0b100
+            }))
         ));
         let got = FrameCodec::server()
             .with_allowed_rsv(0b100)
@@ -472,7 +486,9 @@ mod tests {
             BytesMut::from(&b"\x82\xFF\x00\x00\x01\x00\x00\x00\x00\x00\x01\x02\x03\x04"[..]);
         let cap = b.capacity();
         let err = FrameCodec::server().decode(&mut b).unwrap_err();
-        assert!(matches!(err, Error::FrameTooBig { len, .. } if len == 1 << 40));
+        assert!(
+            matches!(err, CodecError::Protocol(ProtocolError::FrameTooBig { len, .. }) if len == 1 << 40)
+        );
         assert_eq!(b.capacity(), cap, "nothing reserved before the check");
     }
 

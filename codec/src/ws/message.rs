@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::close::CloseFrame;
-use super::error::Error;
+use super::error::MessageError;
 use super::frame::{Frame, OpCode};
 use crate::Utf8Bytes;
 
@@ -161,7 +161,7 @@ impl Message {
     /// ```
     /// assert_eq!(&pushcodec::ws::Message::text("ab").into_payload().unwrap()[..], b"ab");
     /// ```
-    pub fn into_payload(self) -> Result<Bytes, Error> {
+    pub fn into_payload(self) -> Result<Bytes, MessageError> {
         Ok(match self {
             Message::Text(t) => t.into_bytes(),
             Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b,
@@ -184,7 +184,7 @@ impl Message {
     /// assert_eq!(frames[1].opcode, OpCode::Continuation);
     /// assert!(frames[2].fin && !frames[1].fin);
     /// ```
-    pub fn into_frames(self, fragment_size: Option<usize>) -> Result<Fragments, Error> {
+    pub fn into_frames(self, fragment_size: Option<usize>) -> Result<Fragments, MessageError> {
         let opcode = match &self {
             Message::Text(_) => OpCode::Text,
             Message::Binary(_) => OpCode::Binary,
@@ -194,12 +194,12 @@ impl Message {
         };
         if let Message::Close(Some(cf)) = &self {
             if !cf.code.is_valid_on_wire() {
-                return Err(Error::InvalidCloseCode { code: cf.code.0 });
+                return Err(MessageError::InvalidCloseCode { code: cf.code.0 });
             }
         }
         let payload = self.into_payload()?;
         if opcode.is_control() && payload.len() > 125 {
-            return Err(Error::ControlFrameTooLong {
+            return Err(MessageError::ControlFrameTooLong {
                 opcode,
                 len: payload.len() as u64,
             });
@@ -213,6 +213,7 @@ impl Message {
             opcode,
             rest: payload,
             size,
+            first_rsv: 0,
             started: false,
             done: false,
         })
@@ -231,8 +232,36 @@ pub struct Fragments {
     opcode: OpCode,
     rest: Bytes,
     size: Option<usize>,
+    /// RSV bits of the first frame (continuations carry none, RFC 7692 §6.1).
+    first_rsv: u8,
     started: bool,
     done: bool,
+}
+
+impl Fragments {
+    /// Sets the RSV bits (`0b0xxx`) of the message's first frame: the hook
+    /// for a per-message extension such as permessage-deflate, which sets
+    /// RSV1 on the first frame of a compressed message (RFC 7692 §6).
+    ///
+    /// ```
+    /// let mut f = pushcodec::ws::Message::binary(vec![0u8; 4]).into_frames(Some(2)).unwrap().first_rsv(0b100);
+    /// assert_eq!(f.next().unwrap().rsv, 0b100);
+    /// assert_eq!(f.next().unwrap().rsv, 0);
+    /// ```
+    pub fn first_rsv(mut self, rsv: u8) -> Fragments {
+        self.first_rsv = rsv & 0x7;
+        self
+    }
+
+    /// Payload bytes not yet handed out as frames.
+    ///
+    /// ```
+    /// let f = pushcodec::ws::Message::binary(vec![0u8; 4]).into_frames(None).unwrap();
+    /// assert_eq!(f.remaining(), 4);
+    /// ```
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
 }
 
 impl Iterator for Fragments {
@@ -255,9 +284,14 @@ impl Iterator for Fragments {
                 std::mem::take(&mut self.rest)
             }
         };
+        let rsv = if opcode == OpCode::Continuation {
+            0
+        } else {
+            self.first_rsv
+        };
         Some(Frame {
             fin: self.done,
-            rsv: 0,
+            rsv,
             opcode,
             payload,
         })

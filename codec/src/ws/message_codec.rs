@@ -12,13 +12,25 @@
 //! [`WebSocketConfig::utf8_fail_fast`] also within a frame, as its bytes
 //! arrive (unmasked in place as they come, each byte once) — RFC 6455 §8.1.
 //! Control frames may arrive between fragments and are handed out at once.
+//!
+//! ## Where a per-message extension goes (permessage-deflate, RFC 7692)
+//! The RSV bits of a message's first frame are kept with the message being
+//! reassembled (`Partial`'s `rsv`; continuation frames carry none). A
+//! per-message transform slots in at the two places a data message is
+//! completed — the unfragmented fast path in `decode_message` and the final
+//! continuation in `add_fragment` — as "if RSV1: inflate the payload, then
+//! validate text"; text of a compressed message must then skip the
+//! incremental check (`validate_arrived_text`, `feed_utf8`), which sees
+//! compressed bytes. On the write side the transform is the stream's
+//! `outgoing_frames` (compress, then `Fragments::first_rsv(0b100)`), and
+//! the frame codec lets RSV1 through with `FrameCodec::with_allowed_rsv`.
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::close::CloseFrame;
 use super::config::WebSocketConfig;
-use super::error::Error;
+use super::error::{CodecError, EofReason, ProtocolError};
 use super::frame::OpCode;
 use super::frame_codec::{Decoded, FrameCodec, Role};
 use super::message::Message;
@@ -29,6 +41,8 @@ use crate::Utf8Bytes;
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    /// RSV bits of the first frame (a per-message extension's flag).
+    rsv: u8,
     buf: BytesMut,
 }
 
@@ -39,7 +53,7 @@ struct Partial {
 /// use pushcodec::ws::{Message, MessageCodec, Role, WebSocketConfig};
 /// use tokio_util::codec::{Decoder, Encoder};
 ///
-/// let cfg = WebSocketConfig::default().auto_fragment_size(Some(4));
+/// let cfg = WebSocketConfig::builder().auto_fragment_size(Some(4)).build();
 /// let mut client = MessageCodec::with_config(Role::Client, &cfg);
 /// let mut server = MessageCodec::new(Role::Server);
 /// let mut wire = BytesMut::new();
@@ -82,17 +96,17 @@ impl MessageCodec {
     ///
     /// ```
     /// use pushcodec::ws::{MessageCodec, Role, WebSocketConfig};
-    /// let c = MessageCodec::with_config(Role::Client, &WebSocketConfig::default().max_message_size(10));
+    /// let c = MessageCodec::with_config(Role::Client, &WebSocketConfig::builder().max_message_size(10).build());
     /// assert_eq!(c.max_message_size(), 10);
     /// ```
     pub fn with_config(role: Role, config: &WebSocketConfig) -> MessageCodec {
         MessageCodec {
-            frames: FrameCodec::new(role, config.max_frame_size),
-            max_message_size: config.max_message_size,
-            auto_fragment_size: config.auto_fragment_size,
+            frames: FrameCodec::new(role, config.max_frame_size()),
+            max_message_size: config.max_message_size(),
+            auto_fragment_size: config.auto_fragment_size(),
             partial: None,
             utf8: Utf8Validator::new(),
-            utf8_fail_fast: config.utf8_fail_fast,
+            utf8_fail_fast: config.utf8_fail_fast(),
             reassembly_hint: 0,
         }
     }
@@ -149,15 +163,28 @@ impl MessageCodec {
         self.partial.is_some()
     }
 
-    /// A text message: the payload, checked as UTF-8 by `Utf8Bytes`.
-    fn text(payload: Bytes) -> Result<Message, Error> {
+    /// A text message: the payload, checked as UTF-8 by `Utf8Bytes` (once:
+    /// then `as_str` is free).
+    fn text(payload: Bytes) -> Result<Message, ProtocolError> {
         Utf8Bytes::try_from(payload)
             .map(Message::Text)
             .map_err(|e| Self::utf8_err(e.valid_up_to))
     }
 
-    fn utf8_err(offset: usize) -> Error {
-        Error::InvalidUtf8 {
+    /// Why the input would end early here: a frame or a fragmented message
+    /// is incomplete (`None` between messages).
+    pub(crate) fn eof_reason(&self, src: &BytesMut) -> Option<EofReason> {
+        if !src.is_empty() {
+            Some(EofReason::InsideFrame)
+        } else if self.partial.is_some() {
+            Some(EofReason::InsideMessage)
+        } else {
+            None
+        }
+    }
+
+    fn utf8_err(offset: usize) -> ProtocolError {
+        ProtocolError::InvalidUtf8 {
             what: "text message",
             offset,
         }
@@ -166,22 +193,34 @@ impl MessageCodec {
 
 impl Decoder for MessageCodec {
     type Item = Message;
-    type Error = Error;
+    type Error = CodecError;
 
     /// At the end of the stream, a truncated frame or an unfinished
-    /// fragmented message is [`Error::UnexpectedEof`]; the partial message is
-    /// never handed out as if complete.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+    /// fragmented message is [`CodecError::UnexpectedEof`]; the partial
+    /// message is never handed out as if complete.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, CodecError> {
         match self.decode(src)? {
             Some(m) => Ok(Some(m)),
-            None => match self.eof_error(src) {
-                Some(e) => Err(e),
+            None => match self.eof_reason(src) {
+                Some(r) => Err(CodecError::UnexpectedEof(r)),
                 None => Ok(None),
             },
         }
     }
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, CodecError> {
+        Ok(self.decode_message(src)?)
+    }
+}
+
+impl MessageCodec {
+    /// [`Decoder::decode`] with the error of the only layer that can fail
+    /// here (the peer's protocol).
+    #[inline]
+    pub(crate) fn decode_message(
+        &mut self,
+        src: &mut BytesMut,
+    ) -> Result<Option<Message>, ProtocolError> {
         loop {
             let already = self.partial.as_ref().map_or(0, |p| p.buf.len() as u64);
             // Fragments (a non-final data frame, or any data frame while a
@@ -199,8 +238,13 @@ impl Decoder for MessageCodec {
             let frame = match decoded {
                 Some(Decoded::Frame(f)) => f,
                 Some(Decoded::InPlace { header, payload }) => {
-                    let message =
-                        self.add_fragment(header.opcode, header.fin, &src[payload.clone()], seen);
+                    let message = self.add_fragment(
+                        header.opcode,
+                        header.fin,
+                        header.rsv,
+                        &src[payload.clone()],
+                        seen,
+                    );
                     src.advance(payload.end);
                     match message? {
                         Some(m) => return Ok(Some(m)),
@@ -219,6 +263,7 @@ impl Decoder for MessageCodec {
                 OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(payload)?))),
                 // A final data frame with no message in progress: the whole
                 // message, handed out as the slice of the read buffer.
+                // (permessage-deflate: `frame.rsv & 0b100` → inflate here.)
                 OpCode::Text | OpCode::Binary if frame.fin && !fragmented => {
                     if frame.opcode == OpCode::Binary {
                         return Ok(Some(Message::Binary(payload)));
@@ -236,7 +281,9 @@ impl Decoder for MessageCodec {
                 // Fragments are decoded in place (above); a continuation with
                 // nothing to continue comes here.
                 opcode => {
-                    if let Some(m) = self.add_fragment(opcode, frame.fin, &payload, seen)? {
+                    if let Some(m) =
+                        self.add_fragment(opcode, frame.fin, frame.rsv, &payload, seen)?
+                    {
                         return Ok(Some(m));
                     }
                 }
@@ -255,13 +302,14 @@ impl MessageCodec {
         &mut self,
         opcode: OpCode,
         fin: bool,
+        rsv: u8,
         payload: &[u8],
         seen: usize,
-    ) -> Result<Option<Message>, Error> {
+    ) -> Result<Option<Message>, ProtocolError> {
         match opcode {
             OpCode::Text | OpCode::Binary => {
                 if self.partial.is_some() {
-                    return Err(Error::ExpectedContinuation { opcode });
+                    return Err(ProtocolError::ExpectedContinuation { opcode });
                 }
                 let text = opcode == OpCode::Text;
                 if text {
@@ -275,11 +323,14 @@ impl MessageCodec {
                     .max(self.reassembly_hint.min(self.max_message_size));
                 let mut buf = BytesMut::with_capacity(cap);
                 buf.extend_from_slice(payload);
-                self.partial = Some(Partial { text, buf });
+                self.partial = Some(Partial { text, rsv, buf });
                 Ok(None)
             }
             OpCode::Continuation => {
-                let p = self.partial.as_mut().ok_or(Error::UnexpectedContinuation)?;
+                let p = self
+                    .partial
+                    .as_mut()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
                 if p.text {
                     self.utf8
                         .feed(&payload[seen..])
@@ -290,7 +341,12 @@ impl MessageCodec {
                 if !fin {
                     return Ok(None);
                 }
-                let p = self.partial.take().ok_or(Error::UnexpectedContinuation)?;
+                let p = self
+                    .partial
+                    .take()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
+                // permessage-deflate: `p.rsv & 0b100` → inflate `p.buf` here.
+                debug_assert_eq!(p.rsv & !self.frames.allowed_rsv(), 0);
                 self.reassembly_hint = p.buf.len().min(REASSEMBLY_HINT_CAP);
                 let data = p.buf.freeze();
                 if p.text {
@@ -306,7 +362,7 @@ impl MessageCodec {
         }
     }
 
-    fn feed_utf8(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    fn feed_utf8(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
         self.utf8.feed(bytes).map_err(|e| Self::utf8_err(e.offset))
     }
 
@@ -315,7 +371,7 @@ impl MessageCodec {
     /// call, so that invalid UTF-8 fails as soon as it is received, not when
     /// the frame ends (RFC 6455 §8.1: "as soon as"). Linear: each byte is
     /// unmasked and validated once.
-    fn validate_arrived_text(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+    fn validate_arrived_text(&mut self, src: &mut BytesMut) -> Result<(), ProtocolError> {
         if !self.utf8_fail_fast {
             return Ok(());
         }
@@ -339,28 +395,15 @@ impl MessageCodec {
         }
         Ok(())
     }
-
-    /// End-of-stream check shared by `decode_eof`.
-    fn eof_error(&self, src: &BytesMut) -> Option<Error> {
-        if !src.is_empty() {
-            Some(Error::UnexpectedEof("in the middle of a frame"))
-        } else if self.partial.is_some() {
-            Some(Error::UnexpectedEof(
-                "in the middle of a fragmented message",
-            ))
-        } else {
-            None
-        }
-    }
 }
 
 impl Encoder<Message> for MessageCodec {
-    type Error = Error;
+    type Error = CodecError;
 
     /// Appends the frames of `msg` to `dst` (fragmented at
     /// `auto_fragment_size` if set). Nothing is appended if the message is
     /// invalid (oversized control payload, close code not valid on the wire).
-    fn encode(&mut self, msg: Message, dst: &mut BytesMut) -> Result<(), Error> {
+    fn encode(&mut self, msg: Message, dst: &mut BytesMut) -> Result<(), CodecError> {
         for frame in msg.into_frames(self.auto_fragment_size)? {
             self.frames.encode(frame, dst)?;
         }
@@ -398,9 +441,12 @@ mod tests {
         b
     }
 
-    fn decode_all(codec: &mut MessageCodec, buf: &mut BytesMut) -> Result<Vec<Message>, Error> {
+    fn decode_all(
+        codec: &mut MessageCodec,
+        buf: &mut BytesMut,
+    ) -> Result<Vec<Message>, ProtocolError> {
         let mut out = vec![];
-        while let Some(m) = codec.decode(buf)? {
+        while let Some(m) = codec.decode_message(buf)? {
             out.push(m);
         }
         Ok(out)
@@ -421,8 +467,8 @@ mod tests {
     fn continuation_without_start_is_an_error() {
         let mut b = client_frames(&[Frame::new(true, OpCode::Continuation, "x")]);
         assert!(matches!(
-            MessageCodec::new(Role::Server).decode(&mut b),
-            Err(Error::UnexpectedContinuation)
+            MessageCodec::new(Role::Server).decode_message(&mut b),
+            Err(ProtocolError::UnexpectedContinuation)
         ));
     }
 
@@ -434,7 +480,7 @@ mod tests {
         ]);
         assert!(matches!(
             decode_all(&mut MessageCodec::new(Role::Server), &mut b),
-            Err(Error::ExpectedContinuation {
+            Err(ProtocolError::ExpectedContinuation {
                 opcode: OpCode::Text
             })
         ));
@@ -448,8 +494,11 @@ mod tests {
             Frame::new(false, OpCode::Continuation, &b"\xed\xa0\x80"[..]),
         ]);
         let err = decode_all(&mut MessageCodec::new(Role::Server), &mut b).unwrap_err();
-        assert!(matches!(err, Error::InvalidUtf8 { offset: 3, .. }), "{err}");
-        assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 3, .. }),
+            "{err}"
+        );
+        assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
     }
 
     #[test]
@@ -472,22 +521,43 @@ mod tests {
         let mut payload = b"valid \xff".to_vec();
         payload.resize(100, b'a');
         let wire = client_frames(&[Frame::new(true, OpCode::Text, payload)]);
-        let cfg = WebSocketConfig::default().utf8_fail_fast(true);
+        let cfg = WebSocketConfig::builder().utf8_fail_fast(true).build();
         let mut codec = MessageCodec::with_config(Role::Server, &cfg);
         let mut buf = BytesMut::from(&wire[..6 + 6]); // header + "valid "
         assert_eq!(codec.decode(&mut buf).unwrap(), None);
         buf.extend_from_slice(&wire[12..14]); // "\xff" and one more byte
-        let mut lenient = MessageCodec::new(Role::Server);
+        let lenient_cfg = WebSocketConfig::builder().utf8_fail_fast(false).build();
+        let mut lenient = MessageCodec::with_config(Role::Server, &lenient_cfg);
         // (From the wire: `buf` was unmasked in place by `codec`.)
         let mut copy = BytesMut::from(&wire[..14]);
         assert_eq!(lenient.decode(&mut copy).unwrap(), None);
-        let err = codec.decode(&mut buf).unwrap_err();
-        assert!(matches!(err, Error::InvalidUtf8 { offset: 6, .. }), "{err}");
+        let err = codec.decode_message(&mut buf).unwrap_err();
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 6, .. }),
+            "{err}"
+        );
         copy.extend_from_slice(&wire[14..]);
         assert!(matches!(
-            lenient.decode(&mut copy),
-            Err(Error::InvalidUtf8 { offset: 6, .. })
+            lenient.decode_message(&mut copy),
+            Err(ProtocolError::InvalidUtf8 { offset: 6, .. })
         ));
+    }
+
+    /// Strict by default (issue 11): a default codec fails on invalid UTF-8
+    /// while the frame is still arriving (Autobahn 6.4.3 / 6.4.4).
+    #[test]
+    fn fail_fast_is_the_default() {
+        let mut payload = b"ok \xff".to_vec();
+        payload.resize(100, b'a');
+        let wire = client_frames(&[Frame::new(true, OpCode::Text, payload)]);
+        let mut buf = BytesMut::from(&wire[..6 + 4]); // header + "ok \xff"
+        let err = MessageCodec::new(Role::Server)
+            .decode_message(&mut buf)
+            .unwrap_err();
+        assert!(
+            matches!(err, ProtocolError::InvalidUtf8 { offset: 3, .. }),
+            "{err}"
+        );
     }
 
     /// Bytes validated early are not validated or unmasked twice: the
@@ -503,7 +573,7 @@ mod tests {
             .into_iter()
             .flat_map(|s| [(s, false), (s, true)])
         {
-            let cfg = WebSocketConfig::default().utf8_fail_fast(fail_fast);
+            let cfg = WebSocketConfig::builder().utf8_fail_fast(fail_fast).build();
             let mut codec = MessageCodec::with_config(Role::Server, &cfg);
             let mut buf = BytesMut::new();
             let mut got = vec![];
@@ -523,13 +593,13 @@ mod tests {
         ]);
         assert!(matches!(
             decode_all(&mut MessageCodec::new(Role::Server), &mut b),
-            Err(Error::InvalidUtf8 { offset: 1, .. })
+            Err(ProtocolError::InvalidUtf8 { offset: 1, .. })
         ));
     }
 
     #[test]
     fn max_message_size_is_enforced_as_fragments_arrive() {
-        let cfg = WebSocketConfig::default().max_message_size(10);
+        let cfg = WebSocketConfig::builder().max_message_size(10).build();
         let mut codec = MessageCodec::with_config(Role::Server, &cfg);
         let mut b = client_frames(&[
             Frame::new(false, OpCode::Binary, vec![0u8; 6]),
@@ -540,10 +610,10 @@ mod tests {
         let mut partial = b.split_to(second_header_end);
         let err = decode_all(&mut codec, &mut partial).unwrap_err();
         assert!(
-            matches!(err, Error::MessageTooBig { size: 12, max: 10 }),
+            matches!(err, ProtocolError::MessageTooBig { size: 12, max: 10 }),
             "{err}"
         );
-        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
+        assert_eq!(err.close_code(), CloseCode::TOO_BIG);
     }
 
     #[test]

@@ -12,7 +12,11 @@
 //! | handshake | [`handshake`] | HTTP/1.1 upgrade (§4) for servers and clients, and `http` types for hyper/axum users |
 //!
 //! Every rule enforced cites its RFC 6455 section in its doc comment.
-//! Errors are [`Error`]; [`Error::close_code`] maps a protocol error to the
+//! Errors are nested by layer ([`error`]): the peer's [`ProtocolError`]s
+//! (each with its close code, [`ProtocolError::close_code`]), our own
+//! refused [`MessageError`]s, an [`EofReason`] for a transport that ended
+//! early, the codecs' [`CodecError`], and the connection's [`Error`]
+//! (timeouts, misuse); [`Error::close_code`] is the one mapping to the
 //! close code sent to the peer.
 //!
 //! ## Where `nom` is used, and why
@@ -26,12 +30,10 @@
 //! The frame header is parsed by hand: a fixed 2–14-byte layout needs no
 //! combinators, and it is the hot path.
 //!
-//! ## Figures (`cargo bench -p pushcodec --bench ws`, 2-core dev machine)
-//! Masking: u64 path ≈ 47–55 GiB/s from 1 KiB up, vs ≈ 1.7 GiB/s for the
-//! byte loop. `MessageCodec` decode of masked frames: ≈ 72 ns per 64-byte
-//! binary message, ≈ 170 ns per 1 KiB binary, ≈ 180 ns per 1 KiB text (UTF-8
-//! checked). Allocations per decoded frame/message in steady state: 0
-//! (`codec/tests/ws_alloc.rs`).
+//! ## Figures
+//! Throughput, allocations per message and heap bytes per connection are
+//! measured in `BENCHMARKS.md` (`codec/benches/`, `codec/tests/ws_alloc.rs`,
+//! `codec/tests/ws_heap.rs`).
 
 pub mod close;
 pub mod config;
@@ -45,8 +47,8 @@ pub mod message_codec;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
-pub use config::WebSocketConfig;
-pub use error::Error;
+pub use config::{WebSocketConfig, WebSocketConfigBuilder};
+pub use error::{CodecError, EofReason, Error, MessageError, ProtocolError};
 pub use frame::{Frame, FrameHeader, OpCode};
 pub use frame_codec::{FrameCodec, Role};
 pub use message::{Fragments, Message};

@@ -104,7 +104,9 @@ fn binary_of(n: usize) -> Bytes {
 }
 
 async fn fragmented_sends(c: &Client) -> CheckResult {
-    let cfg = WebSocketConfig::default().auto_fragment_size(Some(1000));
+    let cfg = WebSocketConfig::builder()
+        .auto_fragment_size(Some(1000))
+        .build();
     let mut ws = c.connect(cfg).await?;
     for m in [
         Message::text(format!("κόσμε {}", text_of(70_000))),
@@ -322,7 +324,9 @@ async fn main() -> ExitCode {
             1007,
         )),
     ));
-    let small = WebSocketConfig::default().max_message_size(SMALL_LIMIT);
+    let small = WebSocketConfig::builder()
+        .max_message_size(SMALL_LIMIT)
+        .build();
     checks.push((
         format!("message over max_message_size {SMALL_LIMIT} -> 1009"),
         Box::pin(expect_failure(c, small, "cmd:big 1048577", 1009)),

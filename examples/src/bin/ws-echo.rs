@@ -6,21 +6,30 @@
 //!
 //! Echoes every text and binary message back, to any RFC 6455 client. One
 //! task per connection: a bad or slow connection never affects the others.
+//! Prints `ws-echo listening on ws://ADDR` on stdout once it listens
+//! (`--addr 127.0.0.1:0` picks a free port); logs go through `tracing`
+//! (`RUST_LOG=ws_echo=debug` for one line per connection).
 //!
 //! Limits (flags, defaults): messages up to 64 MiB (`--max-message-size`),
 //! frames up to 16 MiB (`--max-frame-size`), request head 16 KiB, 10 s to
-//! complete the opening handshake, at most `--max-connections` (1024)
-//! connections at once. Bad input is answered with the RFC 6455 close code
-//! (1002 protocol error, 1007 invalid UTF-8, 1009 too big) and the
-//! connection is closed; a bad handshake gets a 400/426 with the reason.
+//! complete the opening handshake (`--handshake-timeout-ms`), a Ping every
+//! 30 s and the connection failed (1011) when nothing answers within 20 s
+//! (`--keep-alive-ms`, `--keep-alive-timeout-ms`), 30 s to send one echo
+//! to a client that does not read (`--send-timeout-ms`, then the
+//! connection is dropped), at most `--max-connections` (10,000; the soft
+//! file-descriptor limit is raised to the hard one) connections at once.
+//! Bad input is answered with the RFC 6455 close code (1002 protocol error,
+//! 1007 invalid UTF-8, 1009 too big) and the connection is closed; a bad
+//! handshake gets a 400/426/431 with the reason.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use pushcodec::ws::{handshake, WebSocketConfig};
-use tokio::net::{TcpListener, TcpStream};
+use pushcodec::ws::handshake::{self, AcceptOptions};
+use pushcodec::ws::WebSocketConfig;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 #[derive(Parser, Debug)]
@@ -36,24 +45,47 @@ struct Args {
     #[arg(long, default_value_t = 16 << 20)]
     max_frame_size: usize,
     /// Connections served at once; more wait in the accept queue.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
     /// Fragment echoed messages into frames of this many bytes.
     #[arg(long)]
     auto_fragment_size: Option<usize>,
+    /// Bound on the opening handshake, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    handshake_timeout_ms: u64,
+    /// Keep-alive ping interval in milliseconds (0: no pings).
+    #[arg(long, default_value_t = 30_000)]
+    keep_alive_ms: u64,
+    /// Fail a connection when nothing arrives this long after a ping (ms).
+    #[arg(long, default_value_t = 20_000)]
+    keep_alive_timeout_ms: u64,
+    /// Close a connection idle (no message either way) this long (ms; 0: never).
+    #[arg(long, default_value_t = 0)]
+    idle_timeout_ms: u64,
+    /// Bound on the closing handshake, in milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    close_timeout_ms: u64,
+    /// Drop a connection whose echo cannot be sent within this (ms).
+    #[arg(long, default_value_t = 30_000)]
+    send_timeout_ms: u64,
 }
 
-async fn serve(tcp: TcpStream, config: WebSocketConfig) -> Result<(), String> {
-    let accept = handshake::accept_with_config(tcp, config);
-    let mut ws = tokio::time::timeout(Duration::from_secs(10), accept)
+fn ms(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_millis(n))
+}
+
+async fn serve(tcp: TcpStream, opts: &AcceptOptions, send_timeout: Duration) -> Result<(), String> {
+    let (mut ws, _) = handshake::accept_with_options(tcp, opts)
         .await
-        .map_err(|_| "handshake timed out".to_string())?
         .map_err(|e| format!("handshake refused: {e}"))?;
     while let Some(msg) = ws.next().await {
         let msg = msg.map_err(|e| format!("closed: {e}"))?;
         // Pings are answered and Close echoed by the stream itself.
         if msg.is_text() || msg.is_binary() {
-            ws.send(msg).await.map_err(|e| format!("send: {e}"))?;
+            match tokio::time::timeout(send_timeout, ws.send(msg)).await {
+                Ok(r) => r.map_err(|e| format!("send: {e}"))?,
+                Err(_) => return Err(format!("send: peer did not read for {send_timeout:?}")),
+            }
         }
     }
     Ok(())
@@ -61,17 +93,53 @@ async fn serve(tcp: TcpStream, config: WebSocketConfig) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("ws_echo=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
-    let config = WebSocketConfig::default()
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!("cannot raise the file-descriptor limit: {e}");
+    }
+    let config = WebSocketConfig::builder()
         .max_message_size(args.max_message_size)
         .max_frame_size(args.max_frame_size)
-        .auto_fragment_size(args.auto_fragment_size);
-    let listener = TcpListener::bind(&args.addr).await?;
-    eprintln!(
-        "ws-echo listening on ws://{} (max message {} B, max frame {} B)",
-        listener.local_addr()?,
-        args.max_message_size,
-        args.max_frame_size
+        .auto_fragment_size(args.auto_fragment_size)
+        .keep_alive_interval(ms(args.keep_alive_ms))
+        .keep_alive_timeout(Duration::from_millis(args.keep_alive_timeout_ms))
+        .idle_timeout(ms(args.idle_timeout_ms))
+        .close_timeout(ms(args.close_timeout_ms))
+        .build();
+    let opts = Arc::new(
+        AcceptOptions::builder()
+            .handshake_timeout(ms(args.handshake_timeout_ms))
+            .config(config)
+            .build(),
+    );
+    let send_timeout = Duration::from_millis(args.send_timeout_ms.max(1));
+    // A deep accept queue: a burst of connections (1,000 at once in the
+    // hostile suite) must not overflow it, or a new client's SYN is dropped
+    // and retried only after a second.
+    let addr: std::net::SocketAddr = args.addr.parse().map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("--addr: {e}"))
+    })?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener: TcpListener = socket.listen(4096)?;
+    println!("ws-echo listening on ws://{}", listener.local_addr()?);
+    tracing::info!(
+        max_message = args.max_message_size,
+        max_frame = args.max_frame_size,
+        max_connections = args.max_connections,
+        "listening"
     );
     let slots = Arc::new(Semaphore::new(args.max_connections.max(1)));
     loop {
@@ -83,17 +151,17 @@ async fn main() -> std::io::Result<()> {
         let (tcp, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("accept: {e}");
+                tracing::warn!("accept: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let _ = tcp.set_nodelay(true);
-        let config = config.clone();
+        let opts = opts.clone();
         tokio::spawn(async move {
-            match serve(tcp, config).await {
-                Ok(()) => eprintln!("{peer}: closed cleanly"),
-                Err(e) => eprintln!("{peer}: {e}"),
+            match serve(tcp, &opts, send_timeout).await {
+                Ok(()) => tracing::debug!(%peer, "closed cleanly"),
+                Err(e) => tracing::debug!(%peer, "{e}"),
             }
             drop(permit);
         });

@@ -33,9 +33,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// `GET /ws`: the upgrade is pushcodec's axum extractor (a bad request gets
 /// its 400/426); the session runs on the upgraded connection.
 pub(super) async fn upgrade(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.config(WebSocketConfig::default().max_message_size(app.config.max_ws_message))
-        .on_failed_upgrade(|e| tracing::warn!("websocket upgrade failed: {e}"))
-        .on_upgrade(move |ws| session(app, ws))
+    ws.config(
+        WebSocketConfig::builder()
+            .max_message_size(app.config.max_ws_message)
+            .build(),
+    )
+    .on_failed_upgrade(|e| tracing::warn!("websocket upgrade failed: {e}"))
+    .on_upgrade(move |ws| session(app, ws))
 }
 
 /// A client message.

@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// async fn handler(ws: WebSocketUpgrade) -> Response {
 ///     ws.protocols(["graphql-transport-ws", "graphql-ws"])
 ///         .origin(|origin| origin == Some("https://app.example"))
-///         .config(WebSocketConfig::default().max_message_size(1 << 20))
+///         .config(WebSocketConfig::builder().max_message_size(1 << 20).build())
 ///         .on_upgrade(|socket| async move { drop(socket) })
 /// }
 /// let app: Router = Router::new().route("/ws", get(handler));
@@ -170,7 +170,7 @@ impl<F> WebSocketUpgrade<F> {
     /// # use pushcodec::integration::axum::WebSocketUpgrade;
     /// use pushcodec::ws::WebSocketConfig;
     /// fn small(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    ///     ws.config(WebSocketConfig::default().max_message_size(64 << 10))
+    ///     ws.config(WebSocketConfig::builder().max_message_size(64 << 10).build())
     /// }
     /// ```
     pub fn config(mut self, config: WebSocketConfig) -> Self {
@@ -218,13 +218,14 @@ impl<F> WebSocketUpgrade<F> {
         Fut: Future<Output = ()> + Send + 'static,
         F: OnFailedUpgrade,
     {
-        let mut opts = AcceptOptions::default();
+        let mut opts = AcceptOptions::builder();
         if let Some(check) = self.origin {
             opts = opts.origin(move |origin| check(origin));
         }
         if let Some(protocol) = self.selected_protocol {
             opts = opts.subprotocol(move |_| Some(protocol.clone()));
         }
+        let opts = opts.build();
         let resp = match server_response_with(&self.request, &opts) {
             Ok(resp) => resp,
             Err(e) => return UpgradeError::from(e).into_response(),
