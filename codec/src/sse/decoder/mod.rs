@@ -762,10 +762,18 @@ impl SseDecoder {
     /// data buffer: the last event ID string is set (step 1), the event
     /// type buffer reset, and nothing is dispatched (step 2).
     fn dispatch_nothing(&mut self, buf: &[u8]) {
+        self.set_last_event_id(buf);
+        self.event.event_type = None;
+    }
+
+    /// Dispatch step 1: "Set the last event ID string of the event source
+    /// to the value of the last event ID buffer. The buffer does not get
+    /// reset" (`None` stands for "unchanged").
+    #[inline(always)]
+    fn set_last_event_id(&mut self, buf: &[u8]) {
         if let Some(id) = self.event.id.take() {
             id.set_text(&mut self.last_event_id, buf);
         }
-        self.event.event_type = None;
     }
 
     /// §9.2.6 "dispatch the event", steps 1 and 3–7, for a blank line with
@@ -847,13 +855,10 @@ impl SseDecoder {
         }
     }
 
-    /// Dispatch step 1: the last event ID string is set to the last event
-    /// ID buffer, which is not reset; the event carries it.
+    /// Dispatch steps 1 and 5: the event carries the last event ID string.
     #[inline(always)]
     fn take_last_event_id(&mut self, buf: &[u8]) -> Utf8Bytes {
-        if let Some(id) = self.event.id.take() {
-            id.set_text(&mut self.last_event_id, buf);
-        }
+        self.set_last_event_id(buf);
         self.last_event_id.clone()
     }
 
