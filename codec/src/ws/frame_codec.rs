@@ -271,7 +271,11 @@ impl FrameCodec {
         }
         if let Some((already, max)) = budget {
             let size = already.saturating_add(h.payload_len);
-            if !h.opcode.is_control() && size > max as u64 {
+            // A compressed message's first frame (RSV1, RFC 7692 §6): its
+            // size on the wire says nothing about the message's, which the
+            // inflater bounds as it inflates.
+            let compressed = h.rsv & 0b100 != 0;
+            if !h.opcode.is_control() && !compressed && size > max as u64 {
                 return Err(ProtocolError::MessageTooBig { size, max });
             }
         }

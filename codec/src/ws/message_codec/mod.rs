@@ -23,10 +23,12 @@
 //!   within a frame as its bytes arrive), in bounded steps of at most
 //!   32 KiB ([`Inflater`](super::extension::deflate::Inflater)), so a
 //!   message that inflates past `max_message_size` fails with 1009 at the
-//!   step that crosses it (its compressed size is also bounded by
-//!   `max_message_size`, from the frame headers). Text is validated as
-//!   UTF-8 on the inflated bytes, each step before the next, failing fast
-//!   as for uncompressed text. A compressed message is handed out as a
+//!   step that crosses it (its size on the wire is not checked against
+//!   `max_message_size`: compressed data may be a little longer than what
+//!   it inflates to; each frame is still bounded by `max_frame_size`, and
+//!   is inflated as it arrives, so no more than a frame is held). Text is
+//!   validated as UTF-8 on the inflated bytes, each step before the next,
+//!   failing fast as for uncompressed text. A compressed message is handed out as a
 //!   slice of the inflater's buffer, whose space is reclaimed once the
 //!   message is dropped. Data that does not inflate is 1007 (see
 //!   [`DeflateError::close_code`](super::extension::DeflateError::close_code)).
@@ -61,9 +63,6 @@ struct Partial {
     /// The first frame had RSV1: the fragments are inflated as they come
     /// (`buf` stays empty; the inflater holds the message).
     compressed: bool,
-    /// Payload bytes received so far, as sent (compressed or not): the
-    /// budget checked against `max_message_size` from each header.
-    received: u64,
     /// The reassembled payload of an uncompressed message.
     buf: BytesMut,
 }
@@ -281,17 +280,24 @@ impl MessageCodec {
         src: &mut BytesMut,
     ) -> Result<Option<Message>, ProtocolError> {
         loop {
-            let already = self.partial.as_ref().map_or(0, |p| p.received);
+            // The size budget, checked from each data frame's header: the
+            // bytes of the message so far. A compressed message has none
+            // (its size is the inflated one, bounded by the inflater).
+            let budget = match &self.partial {
+                Some(p) if p.compressed => None,
+                p => Some((
+                    p.as_ref().map_or(0, |p| p.buf.len() as u64),
+                    self.max_message_size,
+                )),
+            };
             // Fragments (a non-final data frame, or any data frame while a
             // message is being reassembled) and compressed frames are
             // copied (or inflated) anyway: they are unmasked in place,
             // without being split off the read buffer as a shared slice.
             let fragmented = self.partial.is_some();
-            let decoded = self.frames.decode_or_in_place(
-                src,
-                Some((already, self.max_message_size)),
-                |h| !h.opcode.is_control() && (fragmented || !h.fin || h.rsv & RSV1 != 0),
-            )?;
+            let decoded = self.frames.decode_or_in_place(src, budget, |h| {
+                !h.opcode.is_control() && (fragmented || !h.fin || h.rsv & RSV1 != 0)
+            })?;
             // Payload bytes already seen (validated or inflated) while the
             // frame arrived.
             let seen = self.frames.last_frame_seen_early();
@@ -385,7 +391,6 @@ impl MessageCodec {
                     self.partial = Some(Partial {
                         text,
                         compressed,
-                        received: payload.len() as u64,
                         buf: BytesMut::new(),
                     });
                     return Ok(None);
@@ -401,7 +406,6 @@ impl MessageCodec {
                 self.partial = Some(Partial {
                     text,
                     compressed,
-                    received: payload.len() as u64,
                     buf,
                 });
                 // An unfragmented uncompressed frame never comes here (it
@@ -417,7 +421,6 @@ impl MessageCodec {
                     .partial
                     .as_mut()
                     .ok_or(ProtocolError::UnexpectedContinuation)?;
-                p.received += payload.len() as u64;
                 let (text, compressed) = (p.text, p.compressed);
                 if compressed {
                     self.inflate(&payload[seen..], text)?;
