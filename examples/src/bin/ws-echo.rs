@@ -93,10 +93,20 @@ fn ms(n: u64) -> Option<Duration> {
     (n > 0).then(|| Duration::from_millis(n))
 }
 
-async fn serve(tcp: TcpStream, opts: &AcceptOptions, send_timeout: Duration) -> Result<(), String> {
+async fn serve(
+    tcp: TcpStream,
+    peer: std::net::SocketAddr,
+    opts: &AcceptOptions,
+    send_timeout: Duration,
+) -> Result<(), String> {
     let (mut ws, _) = handshake::accept_with_options(tcp, opts)
         .await
         .map_err(|e| format!("handshake refused: {e}"))?;
+    // What was agreed, for the interop suite to check the server's side.
+    match ws.deflate() {
+        Some(p) => tracing::debug!(%peer, "open, extensions: {p}"),
+        None => tracing::debug!(%peer, "open, extensions: none"),
+    }
     while let Some(msg) = ws.next().await {
         let msg = msg.map_err(|e| format!("closed: {e}"))?;
         // Pings are answered and Close echoed by the stream itself.
@@ -186,7 +196,7 @@ async fn main() -> std::io::Result<()> {
         let _ = tcp.set_nodelay(true);
         let opts = opts.clone();
         tokio::spawn(async move {
-            match serve(tcp, &opts, send_timeout).await {
+            match serve(tcp, peer, &opts, send_timeout).await {
                 Ok(()) => tracing::debug!(%peer, "closed cleanly"),
                 Err(e) => tracing::debug!(%peer, "{e}"),
             }
