@@ -268,14 +268,13 @@ fn deflate_messages() -> Vec<Message> {
     v
 }
 
+/// A check of the parameters agreed with the peer.
+type AgreedCheck = fn(&DeflateParams) -> bool;
+
 /// Connects offering `deflate`; `expect` checks what was agreed; the peer
 /// must report the extension too; then the messages of
 /// [`deflate_messages`] are echoed.
-async fn deflate_exchange(
-    c: &Client,
-    deflate: DeflateConfig,
-    expect: fn(&DeflateParams) -> bool,
-) -> CheckResult {
+async fn deflate_exchange(c: &Client, deflate: DeflateConfig, expect: AgreedCheck) -> CheckResult {
     let mut ws = c
         .connect(WebSocketConfig::builder().deflate(deflate).build())
         .await?;
@@ -408,7 +407,7 @@ async fn main() -> ExitCode {
     ));
 
     let b = DeflateConfig::builder;
-    let deflate_cases: [(&str, DeflateConfig, fn(&DeflateParams) -> bool); 6] = [
+    let deflate_cases: [(&str, DeflateConfig, AgreedCheck); 6] = [
         ("default offer", b().build(), |_| true),
         (
             "server_max_window_bits=9",
