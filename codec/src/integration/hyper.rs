@@ -80,7 +80,7 @@ pub fn upgrade<B>(req: &mut Request<B>) -> (Response<String>, UpgradeFuture) {
 /// [`upgrade`] with an origin check, a subprotocol choice, the
 /// connection's [`WebSocketConfig`] (permessage-deflate included: on by
 /// default, negotiated with
-/// [`server_handshake`](crate::ws::handshake::server_handshake)) and a
+/// [`server_handshake`]) and a
 /// [`DeflateLimit`](crate::ws::extension::deflate::DeflateLimit) (see
 /// [`AcceptOptions`]; its `max_head_size` does not apply, hyper has read
 /// the head).
