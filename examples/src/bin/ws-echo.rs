@@ -28,7 +28,10 @@
 //! refused with 1009 as soon as it does. `--no-deflate` turns it off,
 //! `--deflate-level` sets the compression level (default 6),
 //! `--max-deflate-connections` caps the connections using it at once (past
-//! it the extension is declined; default: no cap).
+//! it the extension is declined; default: no cap). With
+//! `RUST_LOG=ws_echo=debug` each connection logs what was agreed
+//! (`open, extensions: permessage-deflate; ...` or `none`), which the
+//! interop suite checks.
 
 use std::sync::Arc;
 use std::time::Duration;
