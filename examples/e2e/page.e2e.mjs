@@ -1,7 +1,9 @@
 // Drives token-server's page in headless Chromium as a person would:
 // types a prompt, generates over WebSocket and over SSE, presses Stop, checks
 // that tokens stop and the status says so, and that an SSE stream whose
-// connection keeps dropping continues without a gap. Saves screenshots.
+// connection keeps dropping continues without a gap. Checks that Chromium
+// negotiates permessage-deflate on /ws and that tokens still arrive one by
+// one (each its own frame, as generated). Saves screenshots.
 //
 //   BASE=http://127.0.0.1:8001 FLAKY_BASE=http://127.0.0.1:8002 OUT=ci-artifacts node page.e2e.mjs
 //
@@ -67,6 +69,38 @@ async function generateThenStop(transport, shot) {
 
 await check("WebSocket: generate, tokens appear, Stop stops them", () => generateThenStop("ws", "page-ws-stopped.png"));
 await check("SSE: generate, tokens appear, Stop stops them", () => generateThenStop("sse", "page-sse-stopped.png"));
+
+await check("WebSocket: Chromium negotiates permessage-deflate, tokens still arrive one by one", async () => {
+  const page = await browser.newPage();
+  await page.goto(BASE);
+  // The page's own socket is private to its script: ask a second one.
+  const extensions = await page.evaluate(() => new Promise((resolve, reject) => {
+    const w = new WebSocket("ws://" + location.host + "/ws");
+    w.onopen = () => { resolve(w.extensions); w.close(); };
+    w.onerror = () => reject(new Error("cannot open /ws"));
+  }));
+  assert.match(extensions, /^permessage-deflate/, `ws.extensions ${JSON.stringify(extensions)}`);
+  const arrivals = [];
+  page.on("websocket", (ws) => ws.on("framereceived", (f) => {
+    if (String(f.payload).includes('"type":"token"')) arrivals.push(Date.now());
+  }));
+  await page.fill("#prompt", "compressed, one token at a time");
+  await page.locator("label", { hasText: "WebSocket" }).click();
+  await page.click("#generate");
+  await page.waitForFunction(() => window.__tokens.length >= 40, null, { timeout: 20000 });
+  await page.click("#stop");
+  await page.waitForFunction(() => document.querySelector("#status").dataset.state === "stopped", null, { timeout: 5000 });
+  assert.ok(arrivals.length >= 40, `${arrivals.length} token frames`);
+  // The generator makes a token every 35 ms: tokens held back by the
+  // compressor would come in bursts (gaps near 0), not at that pace.
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]).sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)];
+  const bursts = gaps.filter((g) => g < 5).length;
+  assert.ok(median >= 20, `median gap ${median} ms between token frames`);
+  assert.ok(bursts <= gaps.length / 4, `${bursts} of ${gaps.length} gaps under 5 ms`);
+  console.log(`     ws.extensions "${extensions}", ${arrivals.length} token frames, median gap ${median} ms`);
+  await page.close();
+});
 
 if (FLAKY) {
   await check("SSE: EventSource reconnects after drops and the text continues without a gap", async () => {

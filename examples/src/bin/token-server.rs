@@ -50,6 +50,9 @@ struct Args {
     /// browser's EventSource reconnect can be watched.
     #[arg(long, hide = true)]
     debug_drop_sse_after: Option<u64>,
+    /// Do not negotiate permessage-deflate on /ws.
+    #[arg(long)]
+    no_ws_deflate: bool,
 }
 
 #[tokio::main]
@@ -60,6 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         abandon_grace: Duration::from_secs(args.abandon_grace_secs),
         retain_finished: Duration::from_secs(args.retain_secs),
         debug_drop_sse_after: args.debug_drop_sse_after,
+        ws_deflate: !args.no_ws_deflate,
         ..ServerConfig::default()
     };
     let state = match &args.upstream {

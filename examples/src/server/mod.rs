@@ -49,6 +49,10 @@ pub struct ServerConfig {
     pub sse_retry: Duration,
     /// Largest WebSocket message accepted from a client.
     pub max_ws_message: usize,
+    /// Negotiate permessage-deflate (RFC 7692) on `/ws` (`--no-ws-deflate`
+    /// turns it off). Every browser offers it; tokens are compressed at
+    /// level 1 with context takeover, each one flushed whole.
+    pub ws_deflate: bool,
     /// Largest prompt accepted (bytes).
     pub max_prompt_bytes: usize,
     /// Testing aid: end every event-stream response after this many token
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             keep_alive: Duration::from_secs(15),
             sse_retry: Duration::from_millis(1000),
             max_ws_message: 64 * 1024,
+            ws_deflate: true,
             max_prompt_bytes: 16 * 1024,
             debug_drop_sse_after: None,
         }

@@ -25,6 +25,7 @@ use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use pushcodec::integration::axum::WebSocketUpgrade;
+use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::{Message, WebSocketConfig, WebSocketStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,10 +33,19 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 /// `GET /ws`: the upgrade is pushcodec's axum extractor (a bad request gets
 /// its 400/426); the session runs on the upgraded connection.
+/// permessage-deflate is accepted when the browser offers it (unless
+/// `ws_deflate` is off), at level 1: a token costs a fraction of level 6's
+/// CPU for nearly its ratio with context takeover (BENCHMARKS.md), and each
+/// token is still sent whole, at once.
 pub(super) async fn upgrade(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    let deflate = DeflateConfig::builder()
+        .enabled(app.config.ws_deflate)
+        .level(1)
+        .build();
     ws.config(
         WebSocketConfig::builder()
             .max_message_size(app.config.max_ws_message)
+            .deflate(deflate)
             .build(),
     )
     .on_failed_upgrade(|e| tracing::warn!("websocket upgrade failed: {e}"))
