@@ -1,10 +1,28 @@
 //! End-to-end tests of token-server over real loopback TCP: WebSocket and SSE
 //! streams, stop mid-stream, resume with Last-Event-ID, clean-up after
 //! disconnects, bad input, and the upstream relay against a fake upstream.
+//!
+//! This file runs twice: as itself on the in-memory store, and included by
+//! `token_server_redis.rs` on the Redis store (each test then starts its own
+//! `redis-server`). `crate::STORE` picks the store.
+#![allow(dead_code)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+/// Which store the servers of this test binary use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Memory,
+    Redis,
+}
+
+pub const STORE: Store = Store::Memory;
 
 use futures_util::StreamExt;
 use pushcodec::ws::Message;
 use pushcodec_examples::client::{sse_token_event, SseTokenClient, TokenEvent, WsTokenClient};
+use pushcodec_examples::server::store::RedisStore;
 use pushcodec_examples::server::{serve, AppState, ServerConfig, Stats};
 use pushcodec_examples::tokens::{BuiltinGenerator, TokenSource};
 use pushcodec_examples::upstream::OpenAiUpstream;
@@ -17,7 +35,8 @@ const T: Duration = Duration::from_secs(20);
 
 struct Server {
     addr: String,
-    state: AppState,
+    stats: Box<dyn Fn() -> Stats + Send + Sync>,
+    _redis: Option<support::RedisServer>,
 }
 
 impl Server {
@@ -28,7 +47,7 @@ impl Server {
     async fn wait_stats(&self, what: &str, pred: impl Fn(&Stats) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let s = self.state.stats();
+            let s = (self.stats)();
             if pred(&s) {
                 return;
             }
@@ -44,9 +63,35 @@ impl Server {
 async fn start_with(config: ServerConfig, source: impl TokenSource) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let state = AppState::new(config, source);
-    tokio::spawn(serve(listener, state.clone()));
-    Server { addr, state }
+    // Outside CI without redis-server the Redis binary runs on memory (and
+    // says so); under CI=true `RedisServer::start` fails instead.
+    let redis = match crate::STORE {
+        Store::Redis => support::RedisServer::start(),
+        Store::Memory => None,
+    };
+    match redis {
+        None => {
+            let state = AppState::new(config, source);
+            tokio::spawn(serve(listener, state.clone()));
+            Server {
+                addr,
+                stats: Box::new(move || state.stats()),
+                _redis: None,
+            }
+        }
+        Some(redis) => {
+            let store = RedisStore::connect(&redis.url(), config.store_config())
+                .await
+                .unwrap();
+            let state = AppState::with_store(config, source, store);
+            tokio::spawn(serve(listener, state.clone()));
+            Server {
+                addr,
+                stats: Box::new(move || state.stats()),
+                _redis: Some(redis),
+            }
+        }
+    }
 }
 
 fn generator(delay_ms: u64, n: usize) -> BuiltinGenerator {
