@@ -150,10 +150,10 @@ impl Nginx {
         .unwrap();
         let servers: String = upstreams
             .iter()
-            .map(|u| format!("        server {u} max_fails=0;\n"))
+            .map(|u| format!("        server {u} max_fails=1 fail_timeout=2s;\n"))
             .collect();
         let conf = conf
-            .replace("        server 127.0.0.1:8001 max_fails=0;\n        server 127.0.0.1:8002 max_fails=0;\n", &servers)
+            .replace("        server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;\n        server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;\n", &servers)
             .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
         assert!(conf.contains(&servers), "nginx-cluster.conf upstream block changed");
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
@@ -176,6 +176,14 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGTERM: the master stops its workers (SIGKILL would orphan them).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
