@@ -138,7 +138,9 @@ pub(super) async fn generate<P: Producer>(
         match step {
             Step::Ended(r) => break r,
             Step::Token(t) => match producer.append(t).await {
-                Ok(AppendOutcome::Appended) => {}
+                // A source that is always ready (no delay) must not hold the
+                // worker thread: yield when the task's budget is spent.
+                Ok(AppendOutcome::Appended) => tokio::task::consume_budget().await,
                 Ok(AppendOutcome::Ended(r)) => break r,
                 Err(e) => break DoneReason::Error(e.to_string()),
             },

@@ -229,6 +229,8 @@ where
                 return;
             }
         }
+        // A source that is always ready must not hold the worker thread.
+        tokio::task::consume_budget().await;
         if closing {
             // Wait for the client's Close (bounded by the close timeout).
             while let Some(Ok(_)) = ws.next().await {}
