@@ -572,6 +572,9 @@ async fn the_page_is_served_with_its_controls() {
         "EventSource",
         "new WebSocket",
         "value=\"sse\"",
+        "value=\"fetch\"",
+        "getReader()",
+        "AbortController",
     ] {
         assert!(body.contains(needle), "page lacks {needle}");
     }
