@@ -40,14 +40,28 @@ fn cluster(delay_ms: u64, tokens: usize) -> Option<Cluster> {
     let url = redis.url();
     let (d, n) = (delay_ms.to_string(), tokens.to_string());
     let args = [
-        "--redis", &url, "--token-delay-ms", &d, "--max-tokens", &n,
-        "--client-ip-header", "x-real-ip", "--max-generations-per-client", "1000",
-        "--shutdown-grace-secs", "20",
+        "--redis",
+        &url,
+        "--token-delay-ms",
+        &d,
+        "--max-tokens",
+        &n,
+        "--client-ip-header",
+        "x-real-ip",
+        "--max-generations-per-client",
+        "1000",
+        "--shutdown-grace-secs",
+        "20",
     ];
     let a = Instance::start(free_port(), &args);
     let b = Instance::start(free_port(), &args);
     let nginx = Nginx::start(&[a.addr(), b.addr()])?;
-    Some(Cluster { _redis: redis, a, b, nginx })
+    Some(Cluster {
+        _redis: redis,
+        a,
+        b,
+        nginx,
+    })
 }
 
 /// Reads token events until `done` or `limit` tokens: (tokens, done reason).
@@ -76,7 +90,10 @@ async fn collect(
 }
 
 fn numbered(t: Vec<String>) -> Vec<(u64, String)> {
-    t.into_iter().enumerate().map(|(i, t)| (i as u64, t)).collect()
+    t.into_iter()
+        .enumerate()
+        .map(|(i, t)| (i as u64, t))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +101,10 @@ async fn start_on_a_resume_on_b_stop_via_b_then_kill_a_mid_stream() {
     let Some(c) = cluster(20, 10_000) else { return };
     let mut c = c;
     let gen = BuiltinGenerator::new(Duration::ZERO, 10_000);
-    let (on_a, on_b) = (SseTokenClient::new(&c.a.base()), SseTokenClient::new(&c.b.base()));
+    let (on_a, on_b) = (
+        SseTokenClient::new(&c.a.base()),
+        SseTokenClient::new(&c.b.base()),
+    );
 
     // Start on A, read a few tokens there.
     let id = on_a.create("shared state").await.unwrap();
@@ -107,7 +127,11 @@ async fn start_on_a_resume_on_b_stop_via_b_then_kill_a_mid_stream() {
     let (reason, _) = done.expect("done after stop");
     assert_eq!(reason, "stopped");
     assert!(late.len() <= 2, "{} tokens after the stop", late.len());
-    assert!(t0.elapsed() < Duration::from_secs(2), "stop took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        t0.elapsed()
+    );
     let after: Vec<_> = all.iter().chain(&late).map(|(i, _)| *i).collect();
     assert_eq!(after, (0..after.len() as u64).collect::<Vec<_>>());
     // Both instances agree the stream is over: 204 after done, anywhere.
@@ -128,12 +152,22 @@ async fn start_on_a_resume_on_b_stop_via_b_then_kill_a_mid_stream() {
     let (reason, data) = done.expect("done after the producer died");
     assert_eq!(reason, "error");
     assert!(data.contains("generation lost"), "{data}");
-    assert!(waited < Duration::from_secs(3), "done came {waited:?} after kill -9");
+    assert!(
+        waited < Duration::from_secs(3),
+        "done came {waited:?} after kill -9"
+    );
     eprintln!("kill -9: done (error: generation lost) on B {waited:?} after the kill");
     let idx: Vec<u64> = before.iter().chain(&rest).map(|(i, _)| *i).collect();
-    assert_eq!(idx, (0..idx.len() as u64).collect::<Vec<_>>(), "no gap, no duplicate");
+    assert_eq!(
+        idx,
+        (0..idx.len() as u64).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
     // A resume of the dead stream is told it is over, not left hanging.
-    let (st, mut items) = on_b.events(&id, Some(&(idx.len() - 1).to_string())).await.unwrap();
+    let (st, mut items) = on_b
+        .events(&id, Some(&(idx.len() - 1).to_string()))
+        .await
+        .unwrap();
     assert_eq!(st, 200);
     let (none, done) = collect(&mut items, usize::MAX).await;
     assert!(none.is_empty(), "{none:?}");
@@ -163,7 +197,10 @@ async fn rolling_restart_of_one_instance_loses_no_token_of_100_live_sse_streams(
             let mut max_gap = Duration::ZERO;
             let mut last = Instant::now();
             let reason = loop {
-                let item = timeout(T, es.next()).await.expect("timely").expect("not ended");
+                let item = timeout(T, es.next())
+                    .await
+                    .expect("timely")
+                    .expect("not ended");
                 let item = item.unwrap_or_else(|e| panic!("stream {i}: {e}"));
                 match sse_token_event(&item).unwrap() {
                     Some(TokenEvent::Token { index, text }) => {
@@ -193,7 +230,8 @@ async fn rolling_restart_of_one_instance_loses_no_token_of_100_live_sse_streams(
     let mut reconnects = 0;
     let mut max_gap = Duration::ZERO;
     for r in readers {
-        let (prompt, toks, reason, rc, gap) = timeout(Duration::from_secs(60), r).await.unwrap().unwrap();
+        let (prompt, toks, reason, rc, gap) =
+            timeout(Duration::from_secs(60), r).await.unwrap().unwrap();
         assert_eq!(reason, "complete", "{prompt}");
         let want = gen.tokens_for(&prompt);
         let mut seen = vec![0u32; want.len()];
@@ -202,7 +240,10 @@ async fn rolling_restart_of_one_instance_loses_no_token_of_100_live_sse_streams(
             seen[*i as usize] += 1;
         }
         lost += seen.iter().filter(|&&n| n == 0).count();
-        duplicated += seen.iter().map(|&n| n.saturating_sub(1) as usize).sum::<usize>();
+        duplicated += seen
+            .iter()
+            .map(|&n| n.saturating_sub(1) as usize)
+            .sum::<usize>();
         reconnects += rc;
         max_gap = max_gap.max(gap);
     }
@@ -213,10 +254,19 @@ async fn rolling_restart_of_one_instance_loses_no_token_of_100_live_sse_streams(
     assert_eq!((lost, duplicated), (0, 0));
     assert!(reconnects >= 1, "some streams were on A and moved");
     // The restarted A serves again, and a stream created anywhere is seen everywhere.
-    let id = SseTokenClient::new(&c.a.base()).create("after the restart").await.unwrap();
-    let (st, mut items) = SseTokenClient::new(&c.b.base()).events(&id, None).await.unwrap();
+    let id = SseTokenClient::new(&c.a.base())
+        .create("after the restart")
+        .await
+        .unwrap();
+    let (st, mut items) = SseTokenClient::new(&c.b.base())
+        .events(&id, None)
+        .await
+        .unwrap();
     assert_eq!(st, 200);
-    assert_eq!(collect(&mut items, usize::MAX).await.1.unwrap().0, "complete");
+    assert_eq!(
+        collect(&mut items, usize::MAX).await.1.unwrap().0,
+        "complete"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,7 +302,10 @@ async fn websocket_and_sse_through_nginx_and_websocket_at_sigterm_gets_done_shut
     drop(c.b);
     let mut ws = WsTokenClient::connect(&c.a.addr()).await.unwrap();
     ws.prompt("interrupted").await.unwrap();
-    assert!(matches!(timeout(T, ws.next_event()).await.unwrap().unwrap(), Some(TokenEvent::Token { .. })));
+    assert!(matches!(
+        timeout(T, ws.next_event()).await.unwrap().unwrap(),
+        Some(TokenEvent::Token { .. })
+    ));
     c.a.term_nowait();
     let mut raw = ws.into_inner();
     let mut saw_done = false;

@@ -48,7 +48,10 @@ async fn laws<P: StreamStore, F: StreamStore>(producer_side: P, follower_side: F
     }
     let mut f = follower_side.follow(&id, 2).await.unwrap().expect("exists");
     let mut out = Vec::new();
-    assert_eq!(timeout(T, f.next(&mut out)).await.unwrap().unwrap(), LogRead::Tokens);
+    assert_eq!(
+        timeout(T, f.next(&mut out)).await.unwrap().unwrap(),
+        LogRead::Tokens
+    );
     assert_eq!(out.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2, 3, 4]);
     // Live: a token appended while the follower waits arrives.
     let live = tokio::spawn(async move {
@@ -60,29 +63,58 @@ async fn laws<P: StreamStore, F: StreamStore>(producer_side: P, follower_side: F
     p.finish(DoneReason::Complete).await;
     let (_, (got, end)) = live.await.unwrap();
     assert_eq!(got, vec![(5, " late".to_string())]);
-    assert_eq!(end, LogRead::Done { reason: DoneReason::Complete, done_id: 6 });
+    assert_eq!(
+        end,
+        LogRead::Done {
+            reason: DoneReason::Complete,
+            done_id: 6
+        }
+    );
     let info = follower_side.info(&id).await.unwrap().unwrap();
-    assert_eq!((info.produced, info.first_retained, info.done), (6, 0, Some(DoneReason::Complete)));
-    assert_eq!(follower_side.stop(&id).await.unwrap(), StopOutcome::AlreadyFinished);
+    assert_eq!(
+        (info.produced, info.first_retained, info.done),
+        (6, 0, Some(DoneReason::Complete))
+    );
+    assert_eq!(
+        follower_side.stop(&id).await.unwrap(),
+        StopOutcome::AlreadyFinished
+    );
     // Unknown streams.
     assert!(follower_side.info("nope").await.unwrap().is_none());
     assert!(follower_side.follow("nope", 0).await.unwrap().is_none());
-    assert_eq!(follower_side.stop("nope").await.unwrap(), StopOutcome::NotFound);
+    assert_eq!(
+        follower_side.stop("nope").await.unwrap(),
+        StopOutcome::NotFound
+    );
 
     // A stop from the other side: the next append is refused, and followers
     // see done "stopped" right after the last stored token.
     let id = pushcodec_examples::server::store::new_stream_id();
     let mut p = producer_side.create(&id).await.unwrap();
     p.append(" a".into()).await.unwrap();
-    assert_eq!(follower_side.stop(&id).await.unwrap(), StopOutcome::Stopping);
-    let r = timeout(T, p.ended()).await.expect("the producer learns of the stop");
+    assert_eq!(
+        follower_side.stop(&id).await.unwrap(),
+        StopOutcome::Stopping
+    );
+    let r = timeout(T, p.ended())
+        .await
+        .expect("the producer learns of the stop");
     assert_eq!(r, DoneReason::Stopped);
-    assert_eq!(p.append(" b".into()).await.unwrap(), AppendOutcome::Ended(DoneReason::Stopped));
+    assert_eq!(
+        p.append(" b".into()).await.unwrap(),
+        AppendOutcome::Ended(DoneReason::Stopped)
+    );
     p.finish(DoneReason::Stopped).await;
     let mut f = follower_side.follow(&id, 0).await.unwrap().unwrap();
     let (got, end) = read_all(&mut f).await;
     assert_eq!(got, vec![(0, " a".to_string())]);
-    assert_eq!(end, LogRead::Done { reason: DoneReason::Stopped, done_id: 1 });
+    assert_eq!(
+        end,
+        LogRead::Done {
+            reason: DoneReason::Stopped,
+            done_id: 1
+        }
+    );
 }
 
 async fn retention<S: StreamStore>(store: S, follower_side: impl StreamStore) {
@@ -97,11 +129,20 @@ async fn retention<S: StreamStore>(store: S, follower_side: impl StreamStore) {
     assert_eq!((info.produced, info.first_retained), (10, 7));
     let mut f = follower_side.follow(&id, 0).await.unwrap().unwrap();
     let mut out = Vec::new();
-    assert_eq!(f.next(&mut out).await.unwrap(), LogRead::Gap { first_retained: 7 });
+    assert_eq!(
+        f.next(&mut out).await.unwrap(),
+        LogRead::Gap { first_retained: 7 }
+    );
     let mut f = follower_side.follow(&id, 7).await.unwrap().unwrap();
     let (got, end) = read_all(&mut f).await;
     assert_eq!(got.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [7, 8, 9]);
-    assert_eq!(end, LogRead::Done { reason: DoneReason::Complete, done_id: 10 });
+    assert_eq!(
+        end,
+        LogRead::Done {
+            reason: DoneReason::Complete,
+            done_id: 10
+        }
+    );
     // Bytes: 4-byte tokens, 10 bytes kept → 2 tokens.
     let id = pushcodec_examples::server::store::new_stream_id();
     let mut p = store.create(&id).await.unwrap();
@@ -116,7 +157,9 @@ async fn retention<S: StreamStore>(store: S, follower_side: impl StreamStore) {
 async fn abandonment<S: StreamStore>(store: S) {
     let id = pushcodec_examples::server::store::new_stream_id();
     let mut p = store.create(&id).await.unwrap();
-    let r = timeout(Duration::from_secs(5), p.ended()).await.expect("abandoned in time");
+    let r = timeout(Duration::from_secs(5), p.ended())
+        .await
+        .expect("abandoned in time");
     assert_eq!(r, DoneReason::Abandoned);
     p.finish(r).await;
 }
@@ -145,9 +188,15 @@ async fn memory_store_retention_and_abandonment() {
 
 #[tokio::test]
 async fn redis_store_laws_across_two_instances() {
-    let Some(redis) = support::RedisServer::start() else { return };
-    let a = RedisStore::connect(&redis.url(), StoreConfig::default()).await.unwrap();
-    let b = RedisStore::connect(&redis.url(), StoreConfig::default()).await.unwrap();
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let a = RedisStore::connect(&redis.url(), StoreConfig::default())
+        .await
+        .unwrap();
+    let b = RedisStore::connect(&redis.url(), StoreConfig::default())
+        .await
+        .unwrap();
     laws(a.clone(), b.clone()).await;
     // And on one instance (the local mirror).
     laws(a.clone(), a).await;
@@ -155,7 +204,9 @@ async fn redis_store_laws_across_two_instances() {
 
 #[tokio::test]
 async fn redis_store_retention_and_abandonment() {
-    let Some(redis) = support::RedisServer::start() else { return };
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
     let a = RedisStore::connect(&redis.url(), small()).await.unwrap();
     let b = RedisStore::connect(&redis.url(), small()).await.unwrap();
     retention(a.clone(), b).await;
@@ -164,11 +215,15 @@ async fn redis_store_retention_and_abandonment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_reconnects() {
-    let Some(mut redis) = support::RedisServer::start() else { return };
+    let Some(mut redis) = support::RedisServer::start() else {
+        return;
+    };
     let cfg = ServerConfig::default();
     let mut bases = Vec::new();
     for _ in 0..2 {
-        let store = RedisStore::connect(&redis.url(), cfg.store_config()).await.unwrap();
+        let store = RedisStore::connect(&redis.url(), cfg.store_config())
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         bases.push(format!("http://{}", listener.local_addr().unwrap()));
         let state = AppState::with_store(
@@ -178,8 +233,14 @@ async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_re
         );
         tokio::spawn(serve(listener, state));
     }
-    let (a, b) = (SseTokenClient::new(&bases[0]), SseTokenClient::new(&bases[1]));
-    assert_eq!(support::get_json(&format!("{}/healthz", bases[0])).await["status"], "ok");
+    let (a, b) = (
+        SseTokenClient::new(&bases[0]),
+        SseTokenClient::new(&bases[1]),
+    );
+    assert_eq!(
+        support::get_json(&format!("{}/healthz", bases[0])).await["status"],
+        "ok"
+    );
     // Two live streams generated on A: one read on A (mirror), one on B (Redis).
     let id = a.create("outage").await.unwrap();
     let (_, mut on_a) = a.events(&id, None).await.unwrap();
@@ -206,7 +267,9 @@ async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_re
                 Some(TokenEvent::Done { reason }) => {
                     assert_eq!(reason, "error");
                     // The done names the cause too.
-                    let pushcodec::sse::SseItem::Event(ev) = &it else { unreachable!() };
+                    let pushcodec::sse::SseItem::Event(ev) = &it else {
+                        unreachable!()
+                    };
                     error = Some(ev.data.to_string());
                 }
                 _ => {}
@@ -218,24 +281,39 @@ async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_re
     // New streams: 503 with the reason; health says so.
     let http = pushcodec_examples::http_client::HttpClient::new();
     let (st, body) = http
-        .post_json(&format!("{}/api/streams", bases[1]), &serde_json::json!({"prompt": "x"}))
+        .post_json(
+            &format!("{}/api/streams", bases[1]),
+            &serde_json::json!({"prompt": "x"}),
+        )
         .await
         .unwrap();
     assert_eq!(st, 503, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("unavailable"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("unavailable"),
+        "{body}"
+    );
     let (st, _) = b.events(&id, None).await.unwrap();
     assert_eq!(st, 503);
-    let h = http.get_streaming(&format!("{}/healthz", bases[0]), &[]).await.unwrap();
+    let h = http
+        .get_streaming(&format!("{}/healthz", bases[0]), &[])
+        .await
+        .unwrap();
     assert_eq!(h.status, 503);
     // Redis back (empty): the servers reconnect by themselves.
     redis.restart();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let h = http.get_streaming(&format!("{}/healthz", bases[1]), &[]).await.unwrap();
+        let h = http
+            .get_streaming(&format!("{}/healthz", bases[1]), &[])
+            .await
+            .unwrap();
         if h.status == 200 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no reconnect to Redis");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reconnect to Redis"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let id = b.create("after the outage").await.unwrap();

@@ -29,12 +29,21 @@ struct Srv {
 async fn start(cfg: ServerConfig, delay_ms: u64, n: usize) -> Srv {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let state = AppState::new(cfg, BuiltinGenerator::new(Duration::from_millis(delay_ms), n));
+    let state = AppState::new(
+        cfg,
+        BuiltinGenerator::new(Duration::from_millis(delay_ms), n),
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(serve_until(listener, state.clone(), async move {
         let _ = rx.await;
     }));
-    Srv { base: format!("http://{addr}"), addr, state, stop: Some(tx), served }
+    Srv {
+        base: format!("http://{addr}"),
+        addr,
+        state,
+        stop: Some(tx),
+        served,
+    }
 }
 
 impl Srv {
@@ -45,11 +54,18 @@ impl Srv {
             if pred(&s) {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{what}: stats stayed at {s:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: stats stayed at {s:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    async fn post(&self, path: &str, body: serde_json::Value) -> pushcodec_examples::http_client::StreamingResponse {
+    async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> pushcodec_examples::http_client::StreamingResponse {
         let req = http::Request::post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .header("authorization", "Bearer sk-anything")
@@ -68,12 +84,17 @@ async fn body_text(r: pushcodec_examples::http_client::StreamingResponse) -> Str
 
 #[tokio::test]
 async fn generation_limits_answer_429_with_retry_after_and_finished_streams_do_not_count() {
-    let cfg = ServerConfig { max_generations_per_client: 2, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        max_generations_per_client: 2,
+        ..ServerConfig::default()
+    };
     let srv = start(cfg, 20, 10_000).await;
     let c = SseTokenClient::new(&srv.base);
     let s1 = c.create("one").await.unwrap();
     let _s2 = c.create("two").await.unwrap();
-    let r = srv.post("/api/streams", serde_json::json!({"prompt": "three"})).await;
+    let r = srv
+        .post("/api/streams", serde_json::json!({"prompt": "three"}))
+        .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["retry-after"], "1");
     assert!(body_text(r).await.contains("2 generations at once"));
@@ -81,12 +102,23 @@ async fn generation_limits_answer_429_with_retry_after_and_finished_streams_do_n
     let mut ws = WsTokenClient::connect(&srv.addr).await.unwrap();
     ws.prompt("four").await.unwrap();
     let ev = timeout(T, ws.next_event()).await.unwrap().unwrap();
-    assert!(matches!(&ev, Some(TokenEvent::Error { message }) if message.contains("at once")), "{ev:?}");
+    assert!(
+        matches!(&ev, Some(TokenEvent::Error { message }) if message.contains("at once")),
+        "{ev:?}"
+    );
     let ev = timeout(T, ws.next_event()).await.unwrap().unwrap();
-    assert_eq!(ev, Some(TokenEvent::Done { reason: "error".into() }));
+    assert_eq!(
+        ev,
+        Some(TokenEvent::Done {
+            reason: "error".into()
+        })
+    );
     // Chat completions too, OpenAI-shaped.
     let r = srv
-        .post("/v1/chat/completions", serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(r.status, 429);
     let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
@@ -94,15 +126,28 @@ async fn generation_limits_answer_429_with_retry_after_and_finished_streams_do_n
     // A finished stream (retained for reconnects) frees its place.
     c.stop(&s1).await.unwrap();
     srv.wait("stopped", |s| s.generations_running == 1).await;
-    assert_eq!(srv.state.stats().live_streams, 2, "the stopped stream is still retained");
+    assert_eq!(
+        srv.state.stats().live_streams,
+        2,
+        "the stopped stream is still retained"
+    );
     c.create("five").await.unwrap();
-    let m = body_text(HttpClient::new().get_streaming(&format!("{}/metrics", srv.base), &[]).await.unwrap()).await;
+    let m = body_text(
+        HttpClient::new()
+            .get_streaming(&format!("{}/metrics", srv.base), &[])
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(m.contains("token_server_rejected_total 3"), "{m}");
 }
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_after_the_send_timeout() {
-    let cfg = ServerConfig { send_timeout: Duration::from_millis(500), ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        send_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
     let srv = start(cfg, 0, 100_000_000).await;
     // A WebSocket client with a small receive buffer that never reads.
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
@@ -122,16 +167,30 @@ async fn a_client_that_stops_reading_is_cut_off_after_the_send_timeout() {
     frame.extend_from_slice(msg);
     s.write_all(&frame).await.unwrap();
     srv.wait("generating", |st| st.ws_generating == 1).await;
-    srv.wait("cut off", |st| st.ws_generating == 0 && st.ws_connections == 0).await;
+    srv.wait("cut off", |st| {
+        st.ws_generating == 0 && st.ws_connections == 0
+    })
+    .await;
     // The same for an SSE subscriber: its response is cut, the stream stays.
-    let id = SseTokenClient::new(&srv.base).create("flood").await.unwrap();
+    let id = SseTokenClient::new(&srv.base)
+        .create("flood")
+        .await
+        .unwrap();
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.set_recv_buffer_size(4096).unwrap();
     let mut s2 = sock.connect(srv.addr.parse().unwrap()).await.unwrap();
-    s2.write_all(format!("GET /api/streams/{id}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    s2.write_all(format!("GET /api/streams/{id}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     srv.wait("subscribed", |st| st.sse_subscribers == 1).await;
     srv.wait("cut off", |st| st.sse_subscribers == 0).await;
-    let m = body_text(HttpClient::new().get_streaming(&format!("{}/metrics", srv.base), &[]).await.unwrap()).await;
+    let m = body_text(
+        HttpClient::new()
+            .get_streaming(&format!("{}/metrics", srv.base), &[])
+            .await
+            .unwrap(),
+    )
+    .await;
     let n: u64 = m
         .lines()
         .find_map(|l| l.strip_prefix("token_server_send_timeouts_total "))
@@ -158,7 +217,9 @@ async fn chat_completions_stream_the_same_text_as_the_websocket_and_models_are_l
     let mut ws = WsTokenClient::connect(&srv.addr).await.unwrap();
     ws.prompt(prompt).await.unwrap();
     let mut ws_tokens = Vec::new();
-    while let Some(TokenEvent::Token { text, .. }) = timeout(T, ws.next_event()).await.unwrap().unwrap() {
+    while let Some(TokenEvent::Token { text, .. }) =
+        timeout(T, ws.next_event()).await.unwrap().unwrap()
+    {
         ws_tokens.push(text);
     }
     // Streaming.
@@ -174,16 +235,31 @@ async fn chat_completions_stream_the_same_text_as_the_websocket_and_models_are_l
         })
         .collect();
     assert_eq!(datas.last().unwrap(), "[DONE]");
-    let chunks: Vec<serde_json::Value> =
-        datas[..datas.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk" && c["id"] == chunks[0]["id"]));
+    let chunks: Vec<serde_json::Value> = datas[..datas.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(chunks
+        .iter()
+        .all(|c| c["object"] == "chat.completion.chunk" && c["id"] == chunks[0]["id"]));
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let content: Vec<String> = chunks[1..chunks.len() - 1]
         .iter()
-        .map(|c| c["choices"][0]["delta"]["content"].as_str().unwrap().to_string())
+        .map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(content, ws_tokens, "one chunk per token, the same tokens as /ws");
-    assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "stop");
+    assert_eq!(
+        content, ws_tokens,
+        "one chunk per token, the same tokens as /ws"
+    );
+    assert_eq!(
+        chunks.last().unwrap()["choices"][0]["finish_reason"],
+        "stop"
+    );
     // Not streaming.
     let r = srv.post("/v1/chat/completions", chat(prompt, false)).await;
     let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
@@ -194,42 +270,66 @@ async fn chat_completions_stream_the_same_text_as_the_websocket_and_models_are_l
     // max_tokens cuts it: finish_reason "length".
     let mut req = chat(prompt, false);
     req["max_tokens"] = 5.into();
-    let v: serde_json::Value = serde_json::from_str(&body_text(srv.post("/v1/chat/completions", req).await).await).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&body_text(srv.post("/v1/chat/completions", req).await).await)
+            .unwrap();
     assert_eq!(v["choices"][0]["finish_reason"], "length");
-    assert_eq!(v["choices"][0]["message"]["content"], ws_tokens[..5].concat());
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        ws_tokens[..5].concat()
+    );
     // Bad requests are OpenAI-shaped 400s.
-    let r = srv.post("/v1/chat/completions", serde_json::json!({"messages": []})).await;
+    let r = srv
+        .post("/v1/chat/completions", serde_json::json!({"messages": []}))
+        .await;
     assert_eq!(r.status, 400);
     let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let models = pushcodec_examples_models(&srv.base).await;
     assert_eq!(models["data"][0]["id"], "pushcodec-builtin");
-    srv.wait("completed", |s| s.chat_completed == 3 && s.chat_generating == 0).await;
+    srv.wait("completed", |s| {
+        s.chat_completed == 3 && s.chat_generating == 0
+    })
+    .await;
 }
 
 async fn pushcodec_examples_models(base: &str) -> serde_json::Value {
-    let r = HttpClient::new().get_streaming(&format!("{base}/v1/models"), &[]).await.unwrap();
+    let r = HttpClient::new()
+        .get_streaming(&format!("{base}/v1/models"), &[])
+        .await
+        .unwrap();
     serde_json::from_str(&body_text(r).await).unwrap()
 }
 
 #[tokio::test]
 async fn closing_a_chat_stream_early_stops_its_generation() {
     let srv = start(ServerConfig::default(), 20, 10_000).await;
-    let r = srv.post("/v1/chat/completions", chat("go on forever", true)).await;
+    let r = srv
+        .post("/v1/chat/completions", chat("go on forever", true))
+        .await;
     let mut items = FramedRead::new(r.body, SseDecoder::new());
     for _ in 0..5 {
         timeout(T, items.next()).await.unwrap().unwrap().unwrap();
     }
     srv.wait("generating", |s| s.chat_generating == 1).await;
     drop(items);
-    srv.wait("stopped", |s| s.chat_generating == 0 && s.chat_cancelled == 1).await;
+    srv.wait("stopped", |s| {
+        s.chat_generating == 0 && s.chat_cancelled == 1
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn healthz_metrics_and_graceful_shutdown_with_the_memory_store() {
-    let cfg = ServerConfig { shutdown_grace: Duration::from_secs(3), ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        shutdown_grace: Duration::from_secs(3),
+        ..ServerConfig::default()
+    };
     let mut srv = start(cfg, 20, 60).await;
-    let h = HttpClient::new().get_streaming(&format!("{}/healthz", srv.base), &[]).await.unwrap();
+    let h = HttpClient::new()
+        .get_streaming(&format!("{}/healthz", srv.base), &[])
+        .await
+        .unwrap();
     assert_eq!(h.status, 200);
     // A finite SSE stream, a never-ending one, and a WebSocket mid-generation.
     let c = SseTokenClient::new(&srv.base);
@@ -237,8 +337,17 @@ async fn healthz_metrics_and_graceful_shutdown_with_the_memory_store() {
     let (_, mut short_items) = c.events(&short, None).await.unwrap();
     let mut ws = WsTokenClient::connect(&srv.addr).await.unwrap();
     ws.prompt("ws").await.unwrap();
-    assert!(matches!(timeout(T, ws.next_event()).await.unwrap().unwrap(), Some(TokenEvent::Token { .. })));
-    let m = body_text(HttpClient::new().get_streaming(&format!("{}/metrics", srv.base), &[]).await.unwrap()).await;
+    assert!(matches!(
+        timeout(T, ws.next_event()).await.unwrap().unwrap(),
+        Some(TokenEvent::Token { .. })
+    ));
+    let m = body_text(
+        HttpClient::new()
+            .get_streaming(&format!("{}/metrics", srv.base), &[])
+            .await
+            .unwrap(),
+    )
+    .await;
     for needle in [
         "# TYPE token_server_connections gauge",
         "token_server_connections{transport=\"ws\"} 1",
@@ -267,11 +376,18 @@ async fn healthz_metrics_and_graceful_shutdown_with_the_memory_store() {
     assert_eq!(close.unwrap().code.0, 1001);
     // New connections are refused.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(tokio::net::TcpStream::connect(&srv.addr).await.is_err(), "still accepting");
+    assert!(
+        tokio::net::TcpStream::connect(&srv.addr).await.is_err(),
+        "still accepting"
+    );
     // Memory store: the SSE stream is not cut (nobody else has it); it runs to its done.
     let mut n = 0;
     let reason = loop {
-        let it = timeout(T, short_items.next()).await.unwrap().expect("done before the end").unwrap();
+        let it = timeout(T, short_items.next())
+            .await
+            .unwrap()
+            .expect("done before the end")
+            .unwrap();
         match pushcodec_examples::client::sse_token_event(&it).unwrap() {
             Some(TokenEvent::Token { .. }) => n += 1,
             Some(TokenEvent::Done { reason }) => break reason,
@@ -280,5 +396,9 @@ async fn healthz_metrics_and_graceful_shutdown_with_the_memory_store() {
     };
     assert_eq!(reason, "complete");
     assert!(n > 0);
-    timeout(Duration::from_secs(10), &mut srv.served).await.unwrap().unwrap().unwrap();
+    timeout(Duration::from_secs(10), &mut srv.served)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -14,8 +14,8 @@
 use clap::Parser;
 use pushcodec_examples::server::store::RedisStore;
 use pushcodec_examples::server::{serve_until, shutdown, AppState, ServerConfig};
-use pushcodec_examples::tokens::TokenSource;
 use pushcodec_examples::tokens::BuiltinGenerator;
+use pushcodec_examples::tokens::TokenSource;
 use pushcodec_examples::upstream::OpenAiUpstream;
 use std::time::Duration;
 
@@ -135,7 +135,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             tracing::info!("stream store: memory (this process only)");
-            let state = AppState::with_store(config.clone(), source, pushcodec_examples::server::store::MemoryStore::new(config.store_config()));
+            let state = AppState::with_store(
+                config.clone(),
+                source,
+                pushcodec_examples::server::store::MemoryStore::new(config.store_config()),
+            );
             serve_until(listener, state, shutdown::signal()).await?;
         }
     }

@@ -114,7 +114,11 @@ pub struct GenerationPermit {
 impl Drop for GenerationPermit {
     fn drop(&mut self) {
         self.limits.running.fetch_sub(1, Ordering::SeqCst);
-        let mut map = self.limits.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .limits
+            .per_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(n) = map.get_mut(&self.client) {
             *n -= 1;
             if *n == 0 {
@@ -125,12 +129,19 @@ impl Drop for GenerationPermit {
 }
 
 /// The 429 answer of a refused HTTP request.
-pub(crate) fn too_many(e: &LimitExceeded, retry_after: Duration, body: serde_json::Value) -> axum::response::Response {
+pub(crate) fn too_many(
+    e: &LimitExceeded,
+    retry_after: Duration,
+    body: serde_json::Value,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let _ = e;
     (
         http::StatusCode::TOO_MANY_REQUESTS,
-        [(http::header::RETRY_AFTER, retry_after.as_secs().max(1).to_string())],
+        [(
+            http::header::RETRY_AFTER,
+            retry_after.as_secs().max(1).to_string(),
+        )],
         axum::Json(body),
     )
         .into_response()
@@ -150,7 +161,11 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Time
 
 /// The address a limit counts: the `header` set by a trusted proxy (its
 /// last comma-separated entry), else the TCP peer.
-pub(crate) fn client_ip(header: Option<&str>, headers: &http::HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(crate) fn client_ip(
+    header: Option<&str>,
+    headers: &http::HeaderMap,
+    peer: SocketAddr,
+) -> IpAddr {
     header
         .and_then(|h| headers.get(h))
         .and_then(|v| v.to_str().ok())
@@ -291,7 +306,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for SendTimeoutIo<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        timed!(this, cx, Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))
+        timed!(
+            this,
+            cx,
+            Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+        )
     }
 
     fn is_write_vectored(&self) -> bool {

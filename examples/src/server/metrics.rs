@@ -52,18 +52,33 @@ impl Metrics {
             "token_server_connections",
             "Open client connections by transport.",
             &[
-                ("{transport=\"ws\"}", self.ws_connections.load(Relaxed) as u64),
-                ("{transport=\"sse\"}", self.sse_subscribers.load(Relaxed) as u64),
-                ("{transport=\"chat\"}", self.chat_streams.load(Relaxed) as u64),
+                (
+                    "{transport=\"ws\"}",
+                    self.ws_connections.load(Relaxed) as u64,
+                ),
+                (
+                    "{transport=\"sse\"}",
+                    self.sse_subscribers.load(Relaxed) as u64,
+                ),
+                (
+                    "{transport=\"chat\"}",
+                    self.chat_streams.load(Relaxed) as u64,
+                ),
             ],
         );
         gauge(
             "token_server_generations",
             "Generations running in this instance by transport.",
             &[
-                ("{transport=\"ws\"}", self.ws_generating.load(Relaxed) as u64),
+                (
+                    "{transport=\"ws\"}",
+                    self.ws_generating.load(Relaxed) as u64,
+                ),
                 ("{transport=\"sse\"}", generating_sse as u64),
-                ("{transport=\"chat\"}", self.chat_generating.load(Relaxed) as u64),
+                (
+                    "{transport=\"chat\"}",
+                    self.chat_generating.load(Relaxed) as u64,
+                ),
             ],
         );
         let mut counter = |name: &str, help: &str, rows: &[(&str, u64)]| {
@@ -81,7 +96,11 @@ impl Metrics {
                 ("{transport=\"chat\"}", self.tokens_chat.load(Relaxed)),
             ],
         );
-        counter("token_server_stops_total", "Stop requests.", &[("", self.stops.load(Relaxed))]);
+        counter(
+            "token_server_stops_total",
+            "Stop requests.",
+            &[("", self.stops.load(Relaxed))],
+        );
         counter(
             "token_server_resumes_total",
             "SSE requests resuming with Last-Event-ID.",

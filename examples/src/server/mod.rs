@@ -28,7 +28,9 @@ mod sse_api;
 pub mod store;
 mod ws_api;
 
-pub use limits::{ClientAddr, GenerationPermit, LimitExceeded, Limits, SendTimeoutIo, TimeoutListener};
+pub use limits::{
+    ClientAddr, GenerationPermit, LimitExceeded, Limits, SendTimeoutIo, TimeoutListener,
+};
 pub use shutdown::Shutdown;
 
 use crate::tokens::TokenSource;
@@ -254,10 +256,16 @@ async fn stats<S: StreamStore>(State(s): State<AppState<S>>) -> axum::Json<Stats
 async fn healthz<S: StreamStore>(State(s): State<AppState<S>>) -> axum::response::Response {
     let store = tokio::time::timeout(Duration::from_secs(2), s.store.healthy()).await;
     let (status, what) = match store {
-        _ if s.shutdown.is_draining() => (http::StatusCode::SERVICE_UNAVAILABLE, "draining".to_string()),
+        _ if s.shutdown.is_draining() => (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "draining".to_string(),
+        ),
         Ok(Ok(())) => (http::StatusCode::OK, "ok".to_string()),
         Ok(Err(e)) => (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        Err(_) => (http::StatusCode::SERVICE_UNAVAILABLE, "store did not answer within 2 s".to_string()),
+        Err(_) => (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "store did not answer within 2 s".to_string(),
+        ),
     };
     (
         status,
@@ -276,7 +284,10 @@ async fn metrics_text<S: StreamStore>(State(s): State<AppState<S>>) -> axum::res
 }
 
 /// Serves `state` on `listener` until the process ends.
-pub async fn serve<S: StreamStore>(listener: TcpListener, state: AppState<S>) -> std::io::Result<()> {
+pub async fn serve<S: StreamStore>(
+    listener: TcpListener,
+    state: AppState<S>,
+) -> std::io::Result<()> {
     serve_until(listener, state, std::future::pending()).await
 }
 

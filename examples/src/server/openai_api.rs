@@ -148,7 +148,11 @@ pub(super) async fn completions<S: StreamStore>(
     body: Bytes,
 ) -> Response {
     if app.shutdown.is_draining() {
-        return openai_error(StatusCode::SERVICE_UNAVAILABLE, "server_error", "this instance is shutting down");
+        return openai_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "this instance is shutting down",
+        );
     }
     if body.len() > app.config.max_prompt_bytes * 4 + 4096 {
         return openai_error(
@@ -249,7 +253,9 @@ async fn complete<S: StreamStore>(
         }
     }
     guard.completed = true;
-    app.metrics.tokens_chat.fetch_add(n as u64, Ordering::Relaxed);
+    app.metrics
+        .tokens_chat
+        .fetch_add(n as u64, Ordering::Relaxed);
     axum::Json(serde_json::json!({
         "id": id,
         "object": "chat.completion",
@@ -329,7 +335,10 @@ fn chunk_stream(state: ChunkState) -> impl Stream<Item = Result<Event, EncodeErr
             match s.phase {
                 Phase::Role => {
                     s.phase = Phase::Tokens;
-                    return Some((chunk(&s.prefix, r#"{"role":"assistant","content":""}"#, None), s));
+                    return Some((
+                        chunk(&s.prefix, r#"{"role":"assistant","content":""}"#, None),
+                        s,
+                    ));
                 }
                 Phase::Tokens => {
                     if s.limit.is_some_and(|l| s.sent >= l) {
@@ -401,10 +410,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p, "second");
-        assert!(parse_request(br#"{"messages":[{"role":"system","content":"x"}]}"#)
+        assert!(
+            parse_request(br#"{"messages":[{"role":"system","content":"x"}]}"#)
+                .unwrap_err()
+                .contains("user message")
+        );
+        assert!(parse_request(b"{}")
             .unwrap_err()
-            .contains("user message"));
-        assert!(parse_request(b"{}").unwrap_err().contains("chat completion request"));
+            .contains("chat completion request"));
     }
 
     #[test]

@@ -83,7 +83,10 @@ impl Shutdown {
     }
 
     /// Tracks `fut` (e.g. a WebSocket session) without spawning it.
-    pub fn track<F: std::future::Future>(&self, fut: F) -> tokio_util::task::task_tracker::TrackedFuture<F> {
+    pub fn track<F: std::future::Future>(
+        &self,
+        fut: F,
+    ) -> tokio_util::task::task_tracker::TrackedFuture<F> {
         self.tasks.track_future(fut)
     }
 
@@ -95,7 +98,10 @@ impl Shutdown {
             .await
             .is_err()
         {
-            tracing::warn!(left = self.tasks.len(), "shutdown: tasks still running at exit");
+            tracing::warn!(
+                left = self.tasks.len(),
+                "shutdown: tasks still running at exit"
+            );
         }
     }
 }

@@ -50,7 +50,10 @@ pub(super) async fn create<S: StreamStore>(
     body: Bytes,
 ) -> Response {
     if app.shutdown.is_draining() {
-        return json_error(StatusCode::SERVICE_UNAVAILABLE, "this instance is shutting down");
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this instance is shutting down",
+        );
     }
     if body.len() > app.config.max_prompt_bytes + 1024 {
         return json_error(
@@ -81,7 +84,11 @@ pub(super) async fn create<S: StreamStore>(
         Ok(p) => p,
         Err(e) => {
             app.metrics.rejected.fetch_add(1, Ordering::Relaxed);
-            return too_many(&e, app.limits.retry_after(), serde_json::json!({ "error": e.to_string() }));
+            return too_many(
+                &e,
+                app.limits.retry_after(),
+                serde_json::json!({ "error": e.to_string() }),
+            );
         }
     };
     let id = super::store::new_stream_id();
@@ -266,9 +273,8 @@ pub(super) async fn events<S: StreamStore>(
         Ok(None) => return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}")),
         Err(e) => return unavailable(e),
     };
-    let items = stream::iter([Ok(Event::retry(app.config.sse_retry))]).chain(subscriber_events(
-        &app, follower,
-    ));
+    let items = stream::iter([Ok(Event::retry(app.config.sse_retry))])
+        .chain(subscriber_events(&app, follower));
     Sse::new(items)
         .keep_alive(Some(app.config.keep_alive))
         .into_response()

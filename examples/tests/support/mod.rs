@@ -59,7 +59,10 @@ pub fn scratch_dir(what: &str) -> PathBuf {
 pub fn wait_listening(addr: &str, within: Duration) {
     let deadline = Instant::now() + within;
     while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "{addr} did not start listening within {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{addr} did not start listening within {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -155,7 +158,10 @@ impl Nginx {
         let conf = conf
             .replace("        server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;\n        server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;\n", &servers)
             .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
-        assert!(conf.contains(&servers), "nginx-cluster.conf upstream block changed");
+        assert!(
+            conf.contains(&servers),
+            "nginx-cluster.conf upstream block changed"
+        );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
         let child = Command::new(bin.unwrap())
             .arg("-p")
@@ -213,7 +219,10 @@ impl Instance {
             .arg("--addr")
             .arg(self.addr())
             .args(&self.args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or("warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or("warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .expect("spawn token-server");

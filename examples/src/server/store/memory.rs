@@ -480,7 +480,10 @@ mod tests {
         });
         let p1 = store.create("one").await.unwrap();
         let _p2 = store.create("two").await.unwrap();
-        assert!(matches!(store.create("three").await, Err(StoreError::Full(2))));
+        assert!(matches!(
+            store.create("three").await,
+            Err(StoreError::Full(2))
+        ));
         p1.finish(DoneReason::Complete).await;
         let _p3 = store.create("three").await.unwrap();
         assert!(store.get("one").is_none());

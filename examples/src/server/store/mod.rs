@@ -83,7 +83,8 @@ impl DoneReason {
 
 /// The message of the `done` a subscriber gets when the generating instance
 /// died (its lease expired).
-pub const GENERATION_LOST: &str = "generation lost: the instance generating this stream stopped renewing its lease";
+pub const GENERATION_LOST: &str =
+    "generation lost: the instance generating this stream stopped renewing its lease";
 
 /// A token as stored: its index and text.
 pub type StoredToken = (u64, Arc<str>);

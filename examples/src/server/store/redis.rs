@@ -206,7 +206,8 @@ impl RedisStore {
     /// reached now; later outages are survived (the connection manager
     /// reconnects, requests meanwhile fail with [`StoreError::Unavailable`]).
     pub async fn connect(url: &str, config: StoreConfig) -> Result<RedisStore, StoreError> {
-        let client = Client::open(url).map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+        let client =
+            Client::open(url).map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
         let cm = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
@@ -343,15 +344,20 @@ impl StreamStore for RedisStore {
         let keys = Keys::new(id);
         for _ in 0..2 {
             let mut conn = self.inner.conn.clone();
-            let (fields, lease): ((Option<u64>, Option<u64>, Option<String>, Option<String>), bool) =
-                redis::pipe()
-                    .cmd("HMGET")
-                    .arg(&keys.meta)
-                    .arg("produced").arg("first").arg("done").arg("error")
-                    .exists(&keys.lease)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| self.fail(e))?;
+            let (fields, lease): (
+                (Option<u64>, Option<u64>, Option<String>, Option<String>),
+                bool,
+            ) = redis::pipe()
+                .cmd("HMGET")
+                .arg(&keys.meta)
+                .arg("produced")
+                .arg("first")
+                .arg("done")
+                .arg("error")
+                .exists(&keys.lease)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.fail(e))?;
             let (Some(produced), first, done, error) = fields else {
                 return Ok(None);
             };
@@ -365,7 +371,9 @@ impl StreamStore for RedisStore {
                 done: done.map(|d| DoneReason::parse(&d, error.as_deref())),
             }));
         }
-        Err(StoreError::Protocol(format!("stream {id} changed while read")))
+        Err(StoreError::Protocol(format!(
+            "stream {id} changed while read"
+        )))
     }
 
     async fn follow(&self, id: &str, next: u64) -> Result<Option<RedisFollower>, StoreError> {
@@ -609,10 +617,7 @@ impl RemoteFollower {
                 .query_async(&mut self.conn)
                 .await
                 .map_err(|e| self.store.fail(e))?;
-            let entries = reply
-                .into_iter()
-                .flatten()
-                .flat_map(|(_, entries)| entries);
+            let entries = reply.into_iter().flatten().flat_map(|(_, entries)| entries);
             let mut got = false;
             for (id, fields) in entries {
                 let index = id
@@ -642,7 +647,11 @@ impl RemoteFollower {
                         });
                     }
                     Some("done") => break,
-                    _ => return Err(StoreError::Protocol(format!("entry {id} fields {fields:?}"))),
+                    _ => {
+                        return Err(StoreError::Protocol(format!(
+                            "entry {id} fields {fields:?}"
+                        )))
+                    }
                 }
             }
             if got {
