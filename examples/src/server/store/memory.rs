@@ -69,6 +69,12 @@ impl StreamState {
         self.stop.borrow().clone()
     }
 
+    /// Tokens appended so far.
+    pub fn produced(&self) -> u64 {
+        let log = self.log();
+        log.first_index + log.tokens.len() as u64
+    }
+
     /// Followers attached in this process.
     pub fn subscribers(&self) -> usize {
         self.log().subscribers

@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | `pcs:{id}:log` | Stream | token `i` is entry `i-1` (`t` = text); `done` is entry `n-1` (`done`, `error`) after the `n` tokens | `retain_finished` once done; `retain_finished + abandon_grace`, refreshed, while generating |
 //! | `pcs:{id}:meta` | Hash | `produced`, `first` (oldest index kept), `bytes`, `owner`, `done`, `error` | as the log |
-//! | `pcs:{id}:lease` | String | the generating instance's id | `LEASE` (1.5 s), renewed by every append and every `RENEW_EVERY` (0.5 s) |
+//! | `pcs:{id}:lease` | String | the generating instance's id | `LEASE` (1.5 s), renewed by every append, and every `RENEW_EVERY` (0.5 s) while no token comes |
 //! | `pcs:{id}:stop` | String | set by a stop request on any instance | as the log |
 //! | `pcs:{id}:watch` | String | "someone is subscribed" | `abandon_grace`, refreshed by every subscriber (any instance) |
 //! | channel `pcs:stop` | pub/sub | stream ids whose stop was requested | – |
@@ -344,10 +344,7 @@ impl StreamStore for RedisStore {
         let keys = Keys::new(id);
         for _ in 0..2 {
             let mut conn = self.inner.conn.clone();
-            let (fields, lease): (
-                (Option<u64>, Option<u64>, Option<String>, Option<String>),
-                bool,
-            ) = redis::pipe()
+            let (fields, lease): (MetaFields, bool) = redis::pipe()
                 .cmd("HMGET")
                 .arg(&keys.meta)
                 .arg("produced")
@@ -449,12 +446,27 @@ impl StreamStore for RedisStore {
 
 /// Renews the lease while the generation runs; turns a stop key, an idle
 /// watch key or a "done" written by someone else into a local stop.
+///
+/// While tokens flow, every append already renews the lease and checks the
+/// stop key, so a tick that saw new tokens skips the round trip, except
+/// every `IDLE_CHECK_EVERY` for the abandonment check (the watch key).
 async fn renew(store: RedisStore, keys: Keys, state: Arc<super::memory::StreamState>) {
+    const IDLE_CHECK_EVERY: u32 = 4;
     let mut tick = tokio::time::interval(RENEW_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let cfg = &store.inner.config;
+    let mut seen = 0;
+    let mut skipped = 0;
     loop {
         tick.tick().await;
+        let produced = state.produced();
+        if produced != seen && skipped + 1 < IDLE_CHECK_EVERY {
+            seen = produced;
+            skipped += 1;
+            continue;
+        }
+        seen = produced;
+        skipped = 0;
         let mut conn = store.inner.conn.clone();
         let r: Result<String, _> = RENEW
             .key(&keys.meta)
@@ -582,6 +594,9 @@ pub struct RemoteFollower {
 }
 
 type Entries = Vec<(String, Vec<(String, Vec<String>)>)>;
+
+/// `HMGET meta produced first done error`.
+type MetaFields = (Option<u64>, Option<u64>, Option<String>, Option<String>);
 
 impl RemoteFollower {
     async fn next(&mut self, out: &mut Vec<StoredToken>) -> Result<LogRead, StoreError> {
