@@ -126,6 +126,11 @@ async fn start_on_a_resume_on_b_stop_via_b_then_kill_a_mid_stream() {
     let (late, done) = collect(&mut items, usize::MAX).await;
     let (reason, _) = done.expect("done after stop");
     assert_eq!(reason, "stopped");
+    eprintln!(
+        "stop via B: done (stopped) on B {:?} after the request, {} tokens read after it",
+        t0.elapsed(),
+        late.len()
+    );
     assert!(late.len() <= 2, "{} tokens after the stop", late.len());
     assert!(
         t0.elapsed() < Duration::from_secs(2),

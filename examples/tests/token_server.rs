@@ -397,6 +397,37 @@ async fn sse_resume_with_last_event_id_has_no_gap_and_no_duplicate() {
 }
 
 #[tokio::test]
+async fn sse_resume_from_a_dropped_token_gets_410_and_after_done_204() {
+    // Keep 10 tokens of 30: a reconnect that needs an older one cannot be
+    // served without a gap.
+    let config = ServerConfig {
+        max_retained_tokens: 10,
+        ..ServerConfig::default()
+    };
+    let srv = start_with(config, generator(0, 30)).await;
+    let c = SseTokenClient::new(&srv.base());
+    let id = c.create("a long answer").await.unwrap();
+    srv.wait_stats("finished", |s| s.generating == 0).await;
+    // The tail is still served: from token 20 on, then done.
+    let (status, mut items) = c.events(&id, Some("19")).await.unwrap();
+    assert_eq!(status, 200);
+    let (tail, done, _) = sse_collect(&mut items, usize::MAX).await;
+    assert_eq!(done.as_deref(), Some("complete"));
+    assert_eq!(
+        strip(tail),
+        numbered(&generator(0, 30).tokens_for("a long answer"))[20..]
+    );
+    // Older tokens are gone: 410, with or without Last-Event-ID.
+    for last in [Some("2"), Some("18"), None] {
+        let (status, _) = c.events(&id, last).await.unwrap();
+        assert_eq!(status, 410, "Last-Event-ID {last:?}");
+    }
+    // After done: 204, which tells EventSource to stop.
+    let (status, _) = c.events(&id, Some("30")).await.unwrap();
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
 async fn sse_stop_mid_stream_ends_with_done_stopped() {
     let srv = start(15, 10_000).await;
     let c = SseTokenClient::new(&srv.base());
