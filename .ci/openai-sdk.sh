@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV="${OPENAI_VENV:-${TMPDIR:-/tmp}/pushcodec-openai-venv}"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv "$VENV" 2>/dev/null; then
+  echo "openai-sdk: installing python3-venv"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  rm -rf "$VENV"; python3 -m venv "$VENV"
+fi
 "$VENV/bin/pip" install -q --disable-pip-version-check -r examples/openai/requirements.txt
 cargo build --release -q -p pushcodec-examples --bin token-server
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

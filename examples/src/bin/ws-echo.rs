@@ -13,6 +13,8 @@
 //! connections at once. Bad input is answered with the RFC 6455 close code
 //! (1002 protocol error, 1007 invalid UTF-8, 1009 too big) and the
 //! connection is closed; a bad handshake gets a 400/426 with the reason.
+//! Logs go through `tracing` to stderr (`RUST_LOG`, default `info`; each
+//! connection's end at `info`, a clean close at `debug`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,12 +64,13 @@ async fn serve(tcp: TcpStream, config: WebSocketConfig) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    pushcodec_examples::logging::init();
     let config = WebSocketConfig::default()
         .max_message_size(args.max_message_size)
         .max_frame_size(args.max_frame_size)
         .auto_fragment_size(args.auto_fragment_size);
     let listener = TcpListener::bind(&args.addr).await?;
-    eprintln!(
+    tracing::info!(
         "ws-echo listening on ws://{} (max message {} B, max frame {} B)",
         listener.local_addr()?,
         args.max_message_size,
@@ -83,7 +86,7 @@ async fn main() -> std::io::Result<()> {
         let (tcp, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("accept: {e}");
+                tracing::warn!("accept: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
@@ -92,8 +95,8 @@ async fn main() -> std::io::Result<()> {
         let config = config.clone();
         tokio::spawn(async move {
             match serve(tcp, config).await {
-                Ok(()) => eprintln!("{peer}: closed cleanly"),
-                Err(e) => eprintln!("{peer}: {e}"),
+                Ok(()) => tracing::debug!(%peer, "closed cleanly"),
+                Err(e) => tracing::info!(%peer, "connection ended: {e}"),
             }
             drop(permit);
         });
