@@ -28,7 +28,7 @@ for n in "${@:-1000 5000}"; do
     ./target/release/token-server --addr "127.0.0.1:$b" "${args[@]}" >/dev/null 2>"${LOGDIR:-$dir}/b.log" & bpid=$!
     sed -e "s/127.0.0.1:8001 /127.0.0.1:$a /" -e "s/127.0.0.1:8002 /127.0.0.1:$b /" -e "s/127.0.0.1:8080/127.0.0.1:$np/" \
       examples/nginx-cluster.conf > "$dir/nginx.conf"
-    "$NGINX" -p "$dir" -c "$dir/nginx.conf" 2>/dev/null & npid=$!
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" 2>"${LOGDIR:-$dir}/nginx.log" & npid=$!
     sleep 1
     cpu0=$(awk '{print $14+$15}' /proc/$rpid/stat)
     timeout 400 ./target/release/token-load --server "http://127.0.0.1:$np" \

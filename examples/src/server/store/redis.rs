@@ -64,6 +64,8 @@ pub const RENEW_EVERY: Duration = Duration::from_millis(500);
 pub const BLOCK: Duration = Duration::from_millis(500);
 /// Entries one read returns at most.
 const READ_COUNT: usize = 512;
+/// Requests queued at once on the shared connection (see `connect`).
+const PIPELINE_BUFFER: usize = 4096;
 /// The pub/sub channel of stop requests.
 const STOP_CHANNEL: &str = "pcs:stop";
 
@@ -212,7 +214,12 @@ impl RedisStore {
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
+            .set_max_delay(Duration::from_millis(500))
+            // Every producer of this instance appends through this one
+            // multiplexed connection; with redis-rs's default queue (50)
+            // thousands of concurrent appends waited for a place in it and
+            // hit the response timeout (token-load, 5,000 streams).
+            .set_pipeline_buffer_size(PIPELINE_BUFFER);
         let conn = ConnectionManager::new_with_config(client.clone(), cm)
             .await
             .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
