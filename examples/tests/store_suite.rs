@@ -214,6 +214,67 @@ async fn redis_store_retention_and_abandonment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_an_append_retried_after_a_timeout_is_in_the_log_once() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let a = RedisStore::connect(&redis.url(), StoreConfig::default())
+        .await
+        .unwrap();
+    let b = RedisStore::connect(&redis.url(), StoreConfig::default())
+        .await
+        .unwrap();
+    let id = pushcodec_examples::server::store::new_stream_id();
+    let mut p = a.create(&id).await.unwrap();
+    assert_eq!(p.append("a".into()).await.unwrap(), AppendOutcome::Appended);
+    // Redis stalls for 3 s: the answer to the next append times out (2 s)
+    // and the append is sent again, while the first attempt is still queued
+    // in Redis; both run when it wakes up.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
+        .await
+        .unwrap();
+    let stall = tokio::spawn(async move {
+        let r: redis::RedisResult<()> = redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg("3")
+            .query_async(&mut conn)
+            .await;
+        r.unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let errors = a.counts().errors;
+    let r = timeout(Duration::from_secs(15), p.append("b".into()))
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap(), AppendOutcome::Appended);
+    assert!(a.counts().errors > errors, "the first answer timed out");
+    stall.await.unwrap();
+    assert_eq!(p.append("c".into()).await.unwrap(), AppendOutcome::Appended);
+    p.finish(DoneReason::Complete).await;
+    // Any instance reads each token once, then done right after them.
+    for side in [&b, &a] {
+        let mut f = side.follow(&id, 0).await.unwrap().unwrap();
+        let (got, end) = read_all(&mut f).await;
+        assert_eq!(
+            got,
+            [(0, "a".into()), (1, "b".into()), (2, "c".into())],
+            "no duplicate"
+        );
+        assert_eq!(
+            end,
+            LogRead::Done {
+                reason: DoneReason::Complete,
+                done_id: 3
+            }
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_reconnects() {
     let Some(mut redis) = support::RedisServer::start() else {
         return;

@@ -354,6 +354,13 @@ impl MemoryProducer {
         AppendOutcome::Appended
     }
 
+    /// Appends even if a stop was requested meanwhile: for the Redis
+    /// mirror, where the token is in Redis already, so local followers
+    /// must see it as remote ones do.
+    pub(super) fn append_landed(&mut self, token: String) {
+        self.state.push(token, &self.store.inner.config);
+    }
+
     /// Finishes without waiting; schedules the removal.
     pub(super) fn finish_now(self, reason: DoneReason) {
         let abandoned = reason == DoneReason::Abandoned;

@@ -16,6 +16,12 @@
 //! out-of-order token (IDs only grow), and a resume is `XREAD` from
 //! `(last id)`: the backlog first, then, with `BLOCK`, live.
 //!
+//! The append names the index it adds, so it is idempotent: an append whose
+//! answer timed out (a stalled Redis, a starved instance) is sent again, at
+//! most `APPEND_RETRIES` times, and a first attempt that landed after all
+//! is not added twice. A refused or broken connection is not retried: that
+//! is an outage, and the stream ends with an error.
+//!
 //! # Why a stop key *and* pub/sub
 //!
 //! The append is a Lua script that checks the stop key and adds the token in
@@ -64,6 +70,8 @@ pub const RENEW_EVERY: Duration = Duration::from_millis(500);
 pub const BLOCK: Duration = Duration::from_millis(500);
 /// Entries one read returns at most.
 const READ_COUNT: usize = 512;
+/// Retries of an append whose answer timed out (see `RedisProducer::append`).
+const APPEND_RETRIES: u32 = 2;
 /// Requests queued at once on the shared connection (see `connect`).
 const PIPELINE_BUFFER: usize = 4096;
 /// The pub/sub channel of stop requests.
@@ -81,15 +89,20 @@ return 1",
     )
 });
 
-// KEYS: meta log stop lease; ARGV: text max_tokens max_bytes lease_ms ttl_ms owner
+// KEYS: meta log stop lease; ARGV: text max_tokens max_bytes lease_ms ttl_ms owner index
+// Idempotent: token `index` is added once however often the script runs
+// for it (a retry after a timeout whose first attempt landed returns 1).
 static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local m = redis.call('HMGET', KEYS[1], 'produced', 'done')
 if not m[1] then return -2 end
-if m[2] then return -1 end
 local n = tonumber(m[1])
+local want = tonumber(ARGV[7])
+if n == want + 1 then return 1 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if m[2] then return -1 end
+if n ~= want then return -3 end
 redis.call('XADD', KEYS[2], n .. '-1', 't', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'produced', 1)
 local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', string.len(ARGV[1]))
@@ -521,26 +534,54 @@ impl Producer for RedisProducer {
             return Ok(AppendOutcome::Ended(r));
         }
         let cfg = &self.store.inner.config;
-        let mut conn = self.store.inner.conn.clone();
-        let r: i64 = APPEND
-            .key(&self.keys.meta)
-            .key(&self.keys.log)
-            .key(&self.keys.stop)
-            .key(&self.keys.lease)
-            .arg(&token)
-            .arg(cfg.max_retained_tokens.max(1))
-            .arg(cfg.max_retained_bytes)
-            .arg(ms(LEASE))
-            .arg(self.store.ttl_ms())
-            .arg(&self.store.inner.instance)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| self.store.fail(e))?;
+        let index = self.mem.state().produced();
+        let mut attempt = 0;
+        let r: i64 = loop {
+            let mut conn = self.store.inner.conn.clone();
+            let r = APPEND
+                .key(&self.keys.meta)
+                .key(&self.keys.log)
+                .key(&self.keys.stop)
+                .key(&self.keys.lease)
+                .arg(&token)
+                .arg(cfg.max_retained_tokens.max(1))
+                .arg(cfg.max_retained_bytes)
+                .arg(ms(LEASE))
+                .arg(self.store.ttl_ms())
+                .arg(&self.store.inner.instance)
+                .arg(index)
+                .invoke_async(&mut conn)
+                .await;
+            match r {
+                Ok(r) => break r,
+                // A slow answer (a busy Redis or a busy instance) is retried:
+                // the script is idempotent, so a first attempt that landed
+                // is not repeated. A refused or broken connection is an
+                // outage and fails at once.
+                Err(e) if e.is_timeout() && attempt < APPEND_RETRIES => {
+                    attempt += 1;
+                    self.store.inner.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        stream = self.mem.state().id(),
+                        index,
+                        "redis: append timed out; retrying"
+                    );
+                }
+                Err(e) => return Err(self.store.fail(e)),
+            }
+        };
         Ok(match r {
-            // Redis has it: now local subscribers may see it.
-            1 => self.mem.append_now(token),
+            // Redis has it: now local subscribers may see it (even if a
+            // stop came meanwhile: remote subscribers see it too).
+            1 => {
+                self.mem.append_landed(token);
+                AppendOutcome::Appended
+            }
             0 => AppendOutcome::Ended(DoneReason::Stopped),
             -1 => AppendOutcome::Ended(DoneReason::Error(GENERATION_LOST.into())),
+            -3 => AppendOutcome::Ended(DoneReason::Error(format!(
+                "token {index} does not follow the stream's log in the store"
+            ))),
             _ => AppendOutcome::Ended(DoneReason::Error(
                 "the stream expired from the store".into(),
             )),
