@@ -155,10 +155,10 @@ impl Nginx {
         .unwrap();
         let servers: String = upstreams
             .iter()
-            .map(|u| format!("        server {u} max_fails=1 fail_timeout=2s;\n"))
+            .map(|u| format!("        server {u} max_fails=3 fail_timeout=2s;\n"))
             .collect();
         let conf = conf
-            .replace("        server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;\n        server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;\n", &servers)
+            .replace("        server 127.0.0.1:8001 max_fails=3 fail_timeout=2s;\n        server 127.0.0.1:8002 max_fails=3 fail_timeout=2s;\n", &servers)
             .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
         assert!(
             conf.contains(&servers),
