@@ -89,6 +89,31 @@ async fn collect(
     (toks, None)
 }
 
+/// `GET {base}/metrics` as text.
+async fn metrics(base: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let r = pushcodec_examples::http_client::HttpClient::new()
+        .get_streaming(&format!("{base}/metrics"), &[])
+        .await
+        .unwrap();
+    let mut body = String::new();
+    let mut b = r.body;
+    timeout(T, b.read_to_string(&mut body))
+        .await
+        .unwrap()
+        .unwrap();
+    body
+}
+
+/// The value of an unlabelled counter in Prometheus text.
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} not in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
 fn numbered(t: Vec<String>) -> Vec<(u64, String)> {
     t.into_iter()
         .enumerate()
@@ -143,6 +168,10 @@ async fn start_on_a_resume_on_b_stop_via_b_then_kill_a_mid_stream() {
     let done_id = after.len().to_string();
     assert_eq!(on_a.events(&id, Some(&done_id)).await.unwrap().0, 204);
     assert_eq!(on_b.events(&id, Some(&done_id)).await.unwrap().0, 204);
+    // B counted the resume and the stop in its /metrics.
+    let m = metrics(&c.b.base()).await;
+    assert_eq!(counter(&m, "token_server_stops_total"), 1, "{m}");
+    assert!(counter(&m, "token_server_resumes_total") >= 1, "{m}");
     // A stop of an unknown stream is a 404 on any instance.
     assert!(on_b.stop("00000000000000000000000000000000").await.is_err());
 

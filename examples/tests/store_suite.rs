@@ -360,6 +360,23 @@ async fn redis_outage_503_for_new_streams_live_ones_end_with_an_error_then_it_re
         .await
         .unwrap();
     assert_eq!(h.status, 503);
+    // /metrics counts the failed Redis requests.
+    let m = http
+        .get_streaming(&format!("{}/metrics", bases[0]), &[])
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let mut body = m.body;
+    tokio::io::AsyncReadExt::read_to_string(&mut body, &mut text)
+        .await
+        .unwrap();
+    let errors: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token_server_store_errors_total{store=\"redis\"} "))
+        .unwrap_or_else(|| panic!("no store errors in\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(errors > 0, "{text}");
     // Redis back (empty): the servers reconnect by themselves.
     redis.restart();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
