@@ -8,6 +8,9 @@
 //!    * SSE responses end cleanly at once **when the store is shared**
 //!      (Redis): `EventSource` reconnects with `Last-Event-ID`, through the
 //!      proxy to another instance, which follows the stream from Redis.
+//!      A new `GET …/events` reaching it meanwhile (on a connection the
+//!      proxy kept alive) gets `503`, which nginx retries on the next
+//!      instance, instead of a response that would end at once.
 //!    * Generations of SSE streams keep running here (their tokens keep
 //!      going to Redis) until they end or the grace period is over.
 //!    * With the **in-memory store** nobody else has the stream, so SSE

@@ -237,6 +237,16 @@ pub(super) async fn events<S: StreamStore>(
         Ok(n) => n,
         Err(why) => return json_error(StatusCode::BAD_REQUEST, why),
     };
+    if app.shutdown.is_draining() && app.store.shared() {
+        // Another instance serves this stream from the shared store: a 503
+        // makes the proxy retry there at once (a response begun here would
+        // be ended at once, for one more reconnect). With the memory store
+        // the stream lives only here, so it is still served.
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this instance is shutting down",
+        );
+    }
     if next > 0 {
         app.metrics.resumes.fetch_add(1, Ordering::Relaxed);
     }
