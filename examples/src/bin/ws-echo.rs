@@ -32,6 +32,9 @@
 //! `RUST_LOG=ws_echo=debug` each connection logs what was agreed
 //! (`open, extensions: permessage-deflate; ...` or `none`), which the
 //! interop suite checks.
+//!
+//! Logs go through `tracing` to stderr (`RUST_LOG`, default `info`; each
+//! connection's end at `info`, a clean close at `debug`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,13 +128,7 @@ async fn serve(
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("ws_echo=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    pushcodec_examples::logging::init();
     let args = Args::parse();
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!("cannot raise the file-descriptor limit: {e}");
@@ -201,7 +198,7 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             match serve(tcp, peer, &opts, send_timeout).await {
                 Ok(()) => tracing::debug!(%peer, "closed cleanly"),
-                Err(e) => tracing::debug!(%peer, "{e}"),
+                Err(e) => tracing::info!(%peer, "connection ended: {e}"),
             }
             drop(permit);
         });
