@@ -83,6 +83,50 @@ async fn body_text(r: pushcodec_examples::http_client::StreamingResponse) -> Str
 }
 
 #[tokio::test]
+async fn an_over_long_prompt_is_refused_by_every_transport_and_starts_nothing() {
+    let cfg = ServerConfig {
+        max_prompt_bytes: 64,
+        ..ServerConfig::default()
+    };
+    let srv = start(cfg, 20, 10_000).await;
+    let long = "x".repeat(65);
+    let r = srv
+        .post("/api/streams", serde_json::json!({ "prompt": long }))
+        .await;
+    assert_eq!(r.status, 413);
+    assert!(body_text(r)
+        .await
+        .contains("prompt of 65 bytes exceeds the limit of 64 bytes"));
+    let r = srv
+        .post(
+            "/v1/chat/completions",
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": long}]}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    assert!(v["error"]["message"].as_str().unwrap().contains("65 bytes"));
+    let mut ws = WsTokenClient::connect(&srv.addr).await.unwrap();
+    ws.prompt(&long).await.unwrap();
+    let ev = timeout(T, ws.next_event()).await.unwrap().unwrap();
+    assert!(
+        matches!(&ev, Some(TokenEvent::Error { message }) if message.contains("exceeds the limit of 64 bytes")),
+        "{ev:?}"
+    );
+    // The connection stays open and a prompt at the limit streams.
+    ws.prompt(&"y".repeat(64)).await.unwrap();
+    let ev = timeout(T, ws.next_event()).await.unwrap().unwrap();
+    assert!(matches!(ev, Some(TokenEvent::Token { .. })), "{ev:?}");
+    let s = srv.state.stats();
+    assert_eq!(
+        s.generations_running, 1,
+        "only the prompt at the limit runs: {s:?}"
+    );
+    assert_eq!(s.live_streams, 0, "no SSE stream was created: {s:?}");
+}
+
+#[tokio::test]
 async fn generation_limits_answer_429_with_retry_after_and_finished_streams_do_not_count() {
     let cfg = ServerConfig {
         max_generations_per_client: 2,

@@ -55,6 +55,25 @@ pub enum LimitExceeded {
     PerClient(usize),
 }
 
+/// Why a new generation was refused before it started: the one admission
+/// rule of every transport (`AppState::admit`); each answers it in its own
+/// format (HTTP 413/429 + `Retry-After`, OpenAI's error object, or a WS
+/// `error` then `done`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The prompt is longer than `max_prompt_bytes`.
+    #[error("prompt of {len} bytes exceeds the limit of {max} bytes")]
+    PromptTooLong {
+        /// The prompt's length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A cap on running generations.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
 impl Limits {
     /// Caps of `max_generations` in all and `max_per_client` per address.
     pub fn new(max_generations: usize, max_per_client: usize, retry_after: Duration) -> Self {

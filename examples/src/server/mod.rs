@@ -177,6 +177,26 @@ impl<S: StreamStore> AppState<S> {
         }
     }
 
+    /// Admits a new generation of `prompt` for the client `ip`: the prompt
+    /// size limit, then the caps on running generations; a refusal by a cap
+    /// counts in `/metrics`. The permit holds the place until dropped.
+    pub(crate) fn admit(
+        &self,
+        prompt: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<limits::GenerationPermit, limits::Refusal> {
+        if prompt.len() > self.config.max_prompt_bytes {
+            return Err(limits::Refusal::PromptTooLong {
+                len: prompt.len(),
+                max: self.config.max_prompt_bytes,
+            });
+        }
+        self.limits.acquire(ip).map_err(|e| {
+            self.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+            e.into()
+        })
+    }
+
     /// The shutdown handle (call [`Shutdown::begin`] to drain).
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown

@@ -18,7 +18,7 @@
 //! * Errors are OpenAI-shaped: `{"error":{"message","type","param","code"}}`;
 //!   a generation limit answers `429` with `Retry-After`.
 
-use super::limits::{client_ip, too_many, ClientAddr, GenerationPermit};
+use super::limits::{client_ip, too_many, ClientAddr, GenerationPermit, Refusal};
 use super::metrics::Metrics;
 use super::store::StreamStore;
 use super::AppState;
@@ -165,22 +165,17 @@ pub(super) async fn completions<S: StreamStore>(
         Ok(r) => r,
         Err(why) => return openai_error(StatusCode::BAD_REQUEST, "invalid_request_error", why),
     };
-    if prompt.len() > app.config.max_prompt_bytes {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            format!(
-                "prompt of {} bytes exceeds the limit of {} bytes",
-                prompt.len(),
-                app.config.max_prompt_bytes
-            ),
-        );
-    }
     let ip = client_ip(app.config.client_ip_header.as_deref(), &headers, peer);
-    let permit = match app.limits.acquire(ip) {
+    let permit = match app.admit(&prompt, ip) {
         Ok(p) => p,
-        Err(e) => {
-            app.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+        Err(r @ Refusal::PromptTooLong { .. }) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                r.to_string(),
+            )
+        }
+        Err(Refusal::Limit(e)) => {
             return too_many(
                 &e,
                 app.limits.retry_after(),

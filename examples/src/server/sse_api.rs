@@ -24,7 +24,7 @@
 //! The generation runs in its own task ([`generate`]), apart from the
 //! responses: a subscriber that goes away or is slow does not hold it up.
 
-use super::limits::{client_ip, too_many, ClientAddr, GenerationPermit};
+use super::limits::{client_ip, too_many, ClientAddr, GenerationPermit, Refusal};
 use super::store::{
     AppendOutcome, DoneReason, Follower, LogRead, Producer, StopOutcome, StoreError, StoredToken,
     StreamStore,
@@ -69,21 +69,13 @@ pub(super) async fn create<S: StreamStore>(
         Ok(p) => p,
         Err(why) => return json_error(StatusCode::BAD_REQUEST, why),
     };
-    if prompt.len() > app.config.max_prompt_bytes {
-        return json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "prompt of {} bytes exceeds the limit of {} bytes",
-                prompt.len(),
-                app.config.max_prompt_bytes
-            ),
-        );
-    }
     let ip = client_ip(app.config.client_ip_header.as_deref(), &headers, peer);
-    let permit = match app.limits.acquire(ip) {
+    let permit = match app.admit(&prompt, ip) {
         Ok(p) => p,
-        Err(e) => {
-            app.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+        Err(r @ Refusal::PromptTooLong { .. }) => {
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, r.to_string())
+        }
+        Err(Refusal::Limit(e)) => {
             return too_many(
                 &e,
                 app.limits.retry_after(),

@@ -25,7 +25,7 @@
 //! shutdown a running generation ends with `done` (reason `shutdown`) and
 //! the connection is closed with 1001 (going away).
 
-use super::limits::{client_ip, ClientAddr, GenerationPermit};
+use super::limits::{client_ip, ClientAddr, GenerationPermit, Refusal};
 use super::metrics::Metrics;
 use super::store::StreamStore;
 use super::AppState;
@@ -176,14 +176,8 @@ where
                             ));
                         } else if text.trim().is_empty() {
                             out[0] = Some(error_msg("prompt text must not be empty"));
-                        } else if text.len() > app.config.max_prompt_bytes {
-                            out[0] = Some(error_msg(&format!(
-                                "prompt of {} bytes exceeds the limit of {} bytes",
-                                text.len(),
-                                app.config.max_prompt_bytes
-                            )));
                         } else {
-                            match app.limits.acquire(ip) {
+                            match app.admit(&text, ip) {
                                 Ok(permit) => {
                                     gen = Some(Generation {
                                         tokens: app.source.start(&text),
@@ -192,8 +186,10 @@ where
                                         _permit: permit,
                                     });
                                 }
-                                Err(e) => {
-                                    app.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+                                Err(r @ Refusal::PromptTooLong { .. }) => {
+                                    out[0] = Some(error_msg(&r.to_string()));
+                                }
+                                Err(Refusal::Limit(e)) => {
                                     out[0] = Some(limit_msg(&e.to_string(), app.limits.retry_after()));
                                     out[1] = Some(done_msg("error"));
                                 }
