@@ -40,7 +40,11 @@ fn inflate(bits: u8, max: usize, pieces: &[&[u8]]) -> Result<Vec<u8>, DeflateErr
         Ok::<(), DeflateError>(())
     })?;
     assert!(m.len() <= max);
-    assert_eq!(&m[..], &seen[..], "the check saw other bytes than the message");
+    assert_eq!(
+        &m[..],
+        &seen[..],
+        "the check saw other bytes than the message"
+    );
     Ok(m.to_vec())
 }
 
@@ -49,7 +53,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let bits = (flags & 7) + 8;
-    let max = if *max == 0 { 1 << 20 } else { usize::from(*max) * 64 };
+    let max = if *max == 0 {
+        1 << 20
+    } else {
+        usize::from(*max) * 64
+    };
     let one = inflate(bits, max, &[input]);
     if let Err(e) = &one {
         assert!(matches!(
@@ -90,7 +98,8 @@ fuzz_target!(|data: &[u8]| {
             }
             for (k, p) in pieces.iter().enumerate() {
                 wire.clear();
-                tx.compress_fragment(p, k + 1 == pieces.len(), &mut wire).unwrap();
+                tx.compress_fragment(p, k + 1 == pieces.len(), &mut wire)
+                    .unwrap();
                 rx.inflate_fragment(&wire).unwrap();
             }
         }

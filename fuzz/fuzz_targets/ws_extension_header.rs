@@ -23,9 +23,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushcodec::ws::extension::deflate::{
-    client_validate_str, server_negotiate_offers,
-};
+use pushcodec::ws::extension::deflate::{client_validate_str, server_negotiate_offers};
 use pushcodec::ws::extension::header::{is_tchar, parse_extensions};
 use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::Role;
@@ -35,7 +33,9 @@ type Elements = Vec<(String, Vec<(String, Option<String>)>)>;
 /// RFC 6455 §9.1 + RFC 7230 #rule, by hand: None if not in the grammar.
 fn reference_parse(v: &str) -> Option<Elements> {
     let b = v.as_bytes();
-    if b.iter().any(|&c| !(c == b'\t' || (b' '..=b'~').contains(&c))) {
+    if b.iter()
+        .any(|&c| !(c == b'\t' || (b' '..=b'~').contains(&c)))
+    {
         return None;
     }
     let mut i = 0;
@@ -88,7 +88,9 @@ fn reference_parse(v: &str) -> Option<Elements> {
                                     s.push(*b.get(i)? as char);
                                     i += 1;
                                 }
-                                b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e => s.push(c as char),
+                                b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e => {
+                                    s.push(c as char)
+                                }
                                 _ => return None,
                             }
                         }
@@ -136,7 +138,11 @@ fn elements(list: &[pushcodec::ws::extension::header::Extension<'_>]) -> Element
 }
 
 fn bits(n: u8) -> u8 {
-    if n == 7 { 15 } else { 8 + n }
+    if n == 7 {
+        15
+    } else {
+        8 + n
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -185,7 +191,9 @@ fuzz_target!(|data: &[u8]| {
     // Some permessage-deflate offer asked for no more than what was granted.
     let fits = list.iter().any(|e| {
         e.name().eq_ignore_ascii_case("permessage-deflate")
-            && e.param("server_max_window_bits").flatten().and_then(|v| v.parse::<u8>().ok())
+            && e.param("server_max_window_bits")
+                .flatten()
+                .and_then(|v| v.parse::<u8>().ok())
                 .is_none_or(|asked| p.compressor_window_bits(Role::Server) <= asked)
             && (e.param("server_no_context_takeover").is_none() || p.server_no_context_takeover())
             && (e.param("client_max_window_bits").is_some() || p.client_max_window_bits().is_none())

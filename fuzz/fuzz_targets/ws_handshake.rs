@@ -34,7 +34,8 @@ use http::{header, HeaderMap, Request, Response, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use pushcodec::ws::handshake::{
     accept_key, client_request, parse_request_head, parse_response_head, server_response_with,
-    token_list, validate_response, AcceptOptions, AcceptOptionsBuilder, HandshakeError, HeadScanner,
+    token_list, validate_response, AcceptOptions, AcceptOptionsBuilder, HandshakeError,
+    HeadScanner,
 };
 use pushcodec::ws::handshake::{accept_with_options, DEFAULT_MAX_HEAD_SIZE};
 use pushcodec_fuzz::{reads, Peer};
@@ -112,8 +113,8 @@ fn request(head: &[u8]) {
             again.uri().path_and_query().map(|p| p.as_str()),
             req.uri().path_and_query().map(|p| p.as_str())
         );
-        let resp2 =
-            server_response_with(&again, &options().build()).expect("the same request accepted again");
+        let resp2 = server_response_with(&again, &options().build())
+            .expect("the same request accepted again");
         assert_eq!(resp2.headers(), resp.headers());
     }
 

@@ -23,7 +23,9 @@
 use arbitrary::Arbitrary;
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use pushcodec::ws::{CloseCode, CloseFrame, Message, MessageCodec, MessageError, Role, WebSocketConfig};
+use pushcodec::ws::{
+    CloseCode, CloseFrame, Message, MessageCodec, MessageError, Role, WebSocketConfig,
+};
 use pushcodec::Utf8Bytes;
 use pushcodec_fuzz::reads_by_sizes;
 use tokio_util::codec::{Decoder, Encoder};
@@ -211,7 +213,9 @@ fuzz_target!(|input: Input| {
     );
 
     // 2. pushcodec's own encoder, with auto-fragmentation.
-    let cfg = WebSocketConfig::builder().auto_fragment_size(input.auto_fragment.map(usize::from)).build();
+    let cfg = WebSocketConfig::builder()
+        .auto_fragment_size(input.auto_fragment.map(usize::from))
+        .build();
     let mut enc = MessageCodec::with_config(sender, &cfg);
     let mut wire = BytesMut::new();
     let msgs: Vec<Message> = input.plan.iter().map(|p| p.msg.clone()).collect();
