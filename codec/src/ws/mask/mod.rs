@@ -18,7 +18,7 @@
 //!                          for the baseline: SSE2 / NEON)
 //! ```
 //!
-//! Below 128 bytes it is the scalar path alone: eight bytes at a time as a
+//! Below 256 bytes it is the scalar path alone: eight bytes at a time as a
 //! `u64`, then the tail byte by byte. The vector path is safe Rust (a
 //! fixed-size loop over `[u8; 64]` blocks); the only `unsafe` is the call to
 //! its AVX2-compiled copy after the run-time check, in [`simd`](self) (one
@@ -31,8 +31,10 @@ mod simd;
 
 /// Bytes per block of the vector path (a whole number of key periods).
 const BLOCK: usize = 64;
-/// Buffers shorter than this take the scalar path alone.
-const VECTOR_MIN: usize = 128;
+/// Buffers shorter than this take the scalar path alone: the vector path's
+/// fixed cost (alignment head, run-time check, tail: ~110 instructions by
+/// callgrind) is only paid back from a few hundred bytes (BENCHMARKS.md).
+const VECTOR_MIN: usize = 256;
 /// The vector path starts at this address alignment (one AVX2 register).
 const ALIGN: usize = 32;
 
@@ -100,23 +102,24 @@ fn vector(buf: &mut [u8], rotated: [u8; 4]) {
     let rotated = rotate(rotated, head);
     let blocks = rest.len() - rest.len() % BLOCK;
     let (body, tail) = rest.split_at_mut(blocks);
-    let mut pattern = [0u8; BLOCK];
-    for (i, p) in pattern.iter_mut().enumerate() {
-        *p = rotated[i % 4];
-    }
-    simd::xor_blocks(body, &pattern);
+    simd::xor_blocks(body, rotated);
     // `blocks` is a multiple of 4: the tail starts at rotated[0] again.
     scalar(tail, rotated);
 }
 
 /// XORs each `BLOCK`-byte block of `blocks` (a multiple of `BLOCK` long)
-/// with `pattern`. Written so that the compiler vectorizes it for whatever
-/// target features the caller is compiled with (`simd` compiles it again
-/// with AVX2).
+/// with the key repeated (`rotated[0]` applies to `blocks[0]`). Written so
+/// that the compiler vectorizes it for whatever target features it is
+/// compiled with (`simd` compiles it again with AVX2): the pattern becomes
+/// one broadcast register, each block a few loads, XORs and stores.
 #[inline(always)]
-fn xor_blocks_portable(blocks: &mut [u8], pattern: &[u8; BLOCK]) {
+fn xor_blocks_portable(blocks: &mut [u8], rotated: [u8; 4]) {
+    let mut pattern = [0u8; BLOCK];
+    for word in pattern.chunks_exact_mut(4) {
+        word.copy_from_slice(&rotated);
+    }
     for block in blocks.chunks_exact_mut(BLOCK) {
-        for (b, p) in block.iter_mut().zip(pattern) {
+        for (b, p) in block.iter_mut().zip(&pattern) {
             *b ^= *p;
         }
     }
@@ -197,7 +200,7 @@ mod tests {
         (64 + off - misalign) % 64
     }
 
-    /// The fast path (scalar below 128 bytes, head + vector blocks + tail
+    /// The fast path (scalar below 256 bytes, head + vector blocks + tail
     /// above) == the naive loop at every length 0..=256, every address
     /// alignment mod 64 and every key phase 0..8; bytes around the slice
     /// are untouched.
@@ -233,17 +236,13 @@ mod tests {
     #[test]
     fn block_kernels_match_naive() {
         let input: Vec<u8> = (0..256u32).map(|i| (i * 91 + 5) as u8).collect();
-        type Kernel = fn(&mut [u8], &[u8; BLOCK]);
+        type Kernel = fn(&mut [u8], [u8; 4]);
         let kernels: [(&str, Kernel); 2] = [
             ("dispatch", simd::xor_blocks),
-            ("portable", |b, p| xor_blocks_portable(b, p)),
+            ("portable", |b, k| xor_blocks_portable(b, k)),
         ];
         for phase in 0..4 {
             let key = rotate([1, 0x80, 0x7f, 0xff], phase);
-            let mut pattern = [0u8; BLOCK];
-            for (i, p) in pattern.iter_mut().enumerate() {
-                *p = key[i % 4];
-            }
             for blocks in 0..=4 {
                 let len = blocks * BLOCK;
                 let mut want = input[..len].to_vec();
@@ -253,7 +252,7 @@ mod tests {
                         let mut backing = vec![0xEE_u8; 400];
                         let s = at_offset(&backing, off);
                         backing[s..s + len].copy_from_slice(&input[..len]);
-                        kernel(&mut backing[s..s + len], &pattern);
+                        kernel(&mut backing[s..s + len], key);
                         assert_eq!(
                             backing[s..s + len],
                             want[..],

@@ -16,22 +16,22 @@
 //! likewise).
 #![allow(unsafe_code)]
 
-use super::{xor_blocks_portable, BLOCK};
+use super::xor_blocks_portable;
 
-/// XORs every `BLOCK`-byte block of `blocks` with `pattern`, with the widest
-/// vectors the CPU has (AVX2, else the target's baseline).
+/// [`xor_blocks_portable`] with the widest vectors the CPU has (AVX2, else
+/// the target's baseline).
 #[inline]
-pub(super) fn xor_blocks(blocks: &mut [u8], pattern: &[u8; BLOCK]) {
+pub(super) fn xor_blocks(blocks: &mut [u8], rotated: [u8; 4]) {
     #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: `xor_blocks_avx2` only requires that the CPU executes
         // AVX2 instructions, which `is_x86_feature_detected!` has just
         // confirmed at run time. Its body is safe code (bounds-checked
         // slices), so no other obligation exists.
-        unsafe { xor_blocks_avx2(blocks, pattern) };
+        unsafe { xor_blocks_avx2(blocks, rotated) };
         return;
     }
-    xor_blocks_portable(blocks, pattern);
+    xor_blocks_portable(blocks, rotated);
 }
 
 /// [`xor_blocks_portable`] compiled with AVX2 enabled.
@@ -40,6 +40,6 @@ pub(super) fn xor_blocks(blocks: &mut [u8], pattern: &[u8; BLOCK]) {
 /// The CPU must support AVX2.
 #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 #[target_feature(enable = "avx2")]
-unsafe fn xor_blocks_avx2(blocks: &mut [u8], pattern: &[u8; BLOCK]) {
-    xor_blocks_portable(blocks, pattern);
+unsafe fn xor_blocks_avx2(blocks: &mut [u8], rotated: [u8; 4]) {
+    xor_blocks_portable(blocks, rotated);
 }
