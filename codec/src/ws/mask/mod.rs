@@ -21,7 +21,7 @@
 //! Below 256 bytes it is the scalar path alone: eight bytes at a time as a
 //! `u64`, then the tail byte by byte. The vector path is safe Rust (a
 //! fixed-size loop over `[u8; 64]` blocks); the only `unsafe` is the call to
-//! its AVX2-compiled copy after the run-time check, in [`simd`](self) (one
+//! its AVX2-compiled copy after the run-time check, in `ws/mask/simd.rs` (one
 //! small module, tested under miri). [`apply_mask_naive`] is the obvious
 //! byte loop every path is tested against, at every length 0..=256, every
 //! start offset modulo 64 and every key phase. Why AVX2 and not AVX-512,
