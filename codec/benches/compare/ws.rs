@@ -180,6 +180,12 @@ pub fn reads_decoders() -> Vec<(&'static str, &'static str, &'static str, ReadsD
             "bytes",
             limit_read_copy_unmask,
         ),
+        (
+            "limit-frame-copy+unmask",
+            "limit",
+            "bytes",
+            limit_frame_copy_unmask,
+        ),
     ]
 }
 
