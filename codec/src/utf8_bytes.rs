@@ -1,22 +1,38 @@
-//! [`Utf8Bytes`]: text known to be valid UTF-8, either a [`Bytes`] slice
-//! (zero-copy, reference-counted) or, for short text, held inline.
+//! [`Utf8Bytes`]: text validated once, when it is built, either a [`Bytes`]
+//! slice (zero-copy, reference-counted) or, for short text, held inline.
 //!
-//! WebSocket text messages and SSE event fields are handed out as slices of the
-//! read buffer. Wrapping them in `Utf8Bytes` keeps that zero-copy property
-//! while giving the user a `&str` without a copy. Every constructor checks
-//! the bytes, so getting the `&str` cannot fail; it is not free, though: the
-//! crate forbids `unsafe`, so `as_str` (and `Deref`, `Display`, `Debug`)
-//! re-run the UTF-8 check, with SIMD (`simdutf8`, many GB/s, O(n)).
-//! Comparisons with `&str` compare bytes and skip it.
+//! WebSocket text messages and SSE event fields are handed out as slices of
+//! the read buffer. Wrapping them in `Utf8Bytes` keeps that zero-copy
+//! property while giving the user a `&str` without a copy and without a
+//! second UTF-8 check: every constructor in this module checks the bytes
+//! (with `simdutf8`), or starts from a `&str`/`String`, which are valid
+//! already; after that [`Utf8Bytes::as_str`] (and `Deref`, `Display`,
+//! `Debug`) is a pointer cast.
+//!
+//! **One of the crate's two audited `unsafe` sites** (the other is
+//! `ws::mask::simd`) is in [`Utf8Bytes::as_str`]
+//! (`str::from_utf8_unchecked`). Its argument rests on this module alone:
+//! the field of `Utf8Bytes` is private to it, and every function here that
+//! builds one either validates the bytes it stores or copies/moves a `str`.
+//! Nothing else in the crate can build a `Utf8Bytes` but through these
+//! functions. The other representation considered, `bytestring::ByteString`
+//! (which has the `unsafe` in its own crate), validates with
+//! `std::str::from_utf8` at construction; the measured cost of that is in
+//! BENCHMARKS.md ("`Utf8Bytes`: validated once").
+//! `cargo +nightly miri test -p pushcodec --lib utf8_bytes` runs this
+//! module's tests under Miri (`.ci/run` does).
 //!
 //! **Short text is copied, not shared.** The SSE decoder stores values of at
 //! most [`Utf8Bytes::INLINE_CAPACITY`] bytes (event types, IDs, token-sized
-//! data) inside the value: copying 38 bytes costs less than the atomic
-//! reference-count increment and decrement a shared slice costs, and a value
-//! that does not point into the read buffer lets that buffer be reused
-//! instead of reallocated (`BytesMut::reserve` reclaims a buffer only while
-//! nothing else refers to it). Measured in `BENCHMARKS.md` (SSE token
-//! events). Longer values stay zero-copy slices.
+//! data) inside the value: a copy of that size costs less than the atomic
+//! reference count a shared slice needs, and a value that does not point
+//! into the read buffer lets that buffer be reused instead of reallocated
+//! (`BytesMut::reserve` reclaims a buffer only while nothing else refers to
+//! it). Longer values stay zero-copy slices.
+
+// One of two exceptions to the crate's `deny(unsafe_code)` (the other is
+// `ws::mask::simd`): see the module docs.
+#![allow(unsafe_code)]
 
 use bytes::Bytes;
 use std::cmp::Ordering;
@@ -27,10 +43,10 @@ use std::ops::Deref;
 /// Immutable, cheaply clonable UTF-8 text: a [`Bytes`] slice, or up to
 /// [`Utf8Bytes::INLINE_CAPACITY`] bytes held inline.
 ///
+/// The bytes are checked once, when the value is built (or come from a
+/// `&str`/`String`); [`Utf8Bytes::as_str`] does not check them again.
 /// Cloning and slicing never copy shared text; inline text is copied with
-/// the value (it is at most 38 bytes). The only ways to build one check the
-/// bytes (or start from a `&str`/`String`, which are valid already), so
-/// [`Utf8Bytes::as_str`] never fails.
+/// the value (it is at most 38 bytes).
 ///
 /// ```
 /// use pushcodec::Utf8Bytes;
@@ -39,10 +55,14 @@ use std::ops::Deref;
 /// assert_eq!(t.len(), 6);
 /// let b = bytes::Bytes::from_static(b"\xff");
 /// assert!(Utf8Bytes::try_from(b).is_err());
+/// let owned = String::from("borrowed, then copied");
+/// assert_eq!(Utf8Bytes::from(&owned), owned.as_str());
 /// ```
 #[derive(Clone)]
 pub struct Utf8Bytes(Repr);
 
+/// Invariant (the `unsafe` in `as_str` relies on it): `Shared(b)` holds
+/// UTF-8, and so does `buf[..len]` of `Inline`, with `len <= INLINE_CAP`.
 #[derive(Clone)]
 enum Repr {
     Shared(Bytes),
@@ -58,6 +78,32 @@ impl Default for Utf8Bytes {
             buf: [0; INLINE_CAP],
         })
     }
+}
+
+/// Whether `buf[..len]` is ASCII (hence UTF-8), for `len <= INLINE_CAP`:
+/// the high bits of three overlapping 16-byte vectors as one bit mask
+/// (SSE2 `pmovmskb` on x86-64, via the safe `wide` API), masked to `len`.
+#[inline(always)]
+fn is_ascii_prefix(buf: &[u8; INLINE_CAP], len: usize) -> bool {
+    let high = |at: usize| {
+        let mut v = [0; 16];
+        v.copy_from_slice(&buf[at..at + 16]);
+        u64::from(wide::u8x16::new(v).move_mask() as u16) << at
+    };
+    let high = high(0) | high(16) | high(INLINE_CAP - 16);
+    // `len` is at most 38: the shift cannot overflow.
+    high & ((1u64 << len) - 1) == 0
+}
+
+/// Whether `bytes` is UTF-8, in one pass: short text by `is_ascii` first
+/// (cheaper than simdutf8's set-up on token-sized values, which are
+/// ASCII), longer text by simdutf8 alone.
+#[inline]
+fn is_utf8(bytes: &[u8]) -> bool {
+    if bytes.len() < 64 && bytes.is_ascii() {
+        return true;
+    }
+    simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
 impl Utf8Bytes {
@@ -80,7 +126,8 @@ impl Utf8Bytes {
     }
 
     /// A copy of `s`: inline (no allocation) if it is at most
-    /// [`Utf8Bytes::INLINE_CAPACITY`] bytes, else one allocation.
+    /// [`Utf8Bytes::INLINE_CAPACITY`] bytes, else one allocation. Same as
+    /// `Utf8Bytes::from(s)`.
     ///
     /// ```
     /// let t = pushcodec::Utf8Bytes::copy_from_str("token");
@@ -88,60 +135,115 @@ impl Utf8Bytes {
     /// assert_eq!(t, "token");
     /// ```
     pub fn copy_from_str(s: &str) -> Self {
-        Utf8Bytes::copy_from_slice_unchecked(s.as_bytes())
-    }
-
-    /// Wraps `bytes` without checking them.
-    ///
-    /// This is not `unsafe` (nothing in this crate relies on the invariant for
-    /// memory safety), but [`Utf8Bytes::as_str`] panics if the bytes are not
-    /// UTF-8, so it is crate-private: every caller has validated `bytes` just
-    /// before.
-    pub(crate) fn from_bytes_unchecked(bytes: Bytes) -> Self {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Utf8Bytes(Repr::Shared(bytes))
-    }
-
-    /// A copy of `bytes` (inline if short), without checking them (see
-    /// [`Utf8Bytes::from_bytes_unchecked`]).
-    pub(crate) fn copy_from_slice_unchecked(bytes: &[u8]) -> Self {
-        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        let bytes = s.as_bytes();
         if bytes.len() <= INLINE_CAP {
             let mut buf = [0; INLINE_CAP];
             buf[..bytes.len()].copy_from_slice(bytes);
+            // `bytes` is a `str`: UTF-8.
             Utf8Bytes(Repr::Inline {
                 len: bytes.len() as u8,
                 buf,
             })
         } else {
+            // A copy of a `str`: UTF-8.
             Utf8Bytes(Repr::Shared(Bytes::copy_from_slice(bytes)))
         }
     }
 
-    /// `src[start..start + len]` held inline (`len` at most
-    /// [`Utf8Bytes::INLINE_CAPACITY`]), without checking it is UTF-8 (see
-    /// [`Utf8Bytes::from_bytes_unchecked`]). Copies a fixed-size window when
+    /// `bytes` as text, decoded as the WHATWG UTF-8 decoder does (HTML
+    /// §9.2.6 "Streams must be decoded using the UTF-8 decode algorithm"):
+    /// the same buffer if it is UTF-8 (one check), else a copy with each
+    /// invalid sequence replaced by U+FFFD (Rust's lossy decoding replaces
+    /// maximal subparts, as the WHATWG decoder does).
+    pub(crate) fn from_utf8_lossy(bytes: Bytes) -> Self {
+        if is_utf8(&bytes) {
+            // Checked just above.
+            Utf8Bytes(Repr::Shared(bytes))
+        } else {
+            Utf8Bytes::lossy(&bytes)
+        }
+    }
+
+    /// A copy of `bytes` as text (inline if short), decoded as
+    /// [`Utf8Bytes::from_utf8_lossy`] does.
+    pub(crate) fn copy_from_utf8_lossy(bytes: &[u8]) -> Self {
+        if bytes.len() <= INLINE_CAP {
+            return Utf8Bytes::inline_from_window_lossy(bytes, 0, bytes.len());
+        }
+        if is_utf8(bytes) {
+            // Checked just above.
+            Utf8Bytes(Repr::Shared(Bytes::copy_from_slice(bytes)))
+        } else {
+            Utf8Bytes::lossy(bytes)
+        }
+    }
+
+    /// `src[start..start + len]` (`len` at most
+    /// [`Utf8Bytes::INLINE_CAPACITY`]) held inline, decoded as
+    /// [`Utf8Bytes::from_utf8_lossy`] does. Copies a fixed-size window when
     /// `src` has one: a constant-size copy compiles to a few vector moves,
-    /// where a variable-length one calls `memmove` (and its odd-sized stores
-    /// then stall the loads that move the value: `perf`, SSE token events).
-    /// The bytes past `len` are never read.
-    #[inline]
-    pub(crate) fn inline_from_window(src: &[u8], start: usize, len: usize) -> Self {
-        debug_assert!(len <= INLINE_CAP);
-        debug_assert!(std::str::from_utf8(&src[start..start + len]).is_ok());
-        let buf = match src.get(start..start + INLINE_CAP) {
-            // `get` gave exactly INLINE_CAP bytes: the conversion cannot fail.
-            Some(window) => <[u8; INLINE_CAP]>::try_from(window).unwrap_or([0; INLINE_CAP]),
-            None => {
-                let mut buf = [0; INLINE_CAP];
-                buf[..len].copy_from_slice(&src[start..start + len]);
-                buf
+    /// where a variable-length one calls `memmove`; and ASCII text (the
+    /// usual case) is recognised on that window with a few word operations.
+    /// Only the `len` bytes of the window that are kept are checked.
+    #[inline(always)]
+    pub(crate) fn inline_from_window_lossy(src: &[u8], start: usize, len: usize) -> Self {
+        if let Some(window) = src.get(start..start + INLINE_CAP) {
+            if let Ok(window) = <&[u8; INLINE_CAP]>::try_from(window) {
+                // Checked in place, then copied (checking the copy would
+                // load from bytes just stored with other widths: a
+                // store-forwarding stall).
+                if len <= INLINE_CAP && is_ascii_prefix(window, len) {
+                    // Checked just above.
+                    return Utf8Bytes(Repr::Inline {
+                        len: len as u8,
+                        buf: *window,
+                    });
+                }
             }
-        };
+        }
+        Utf8Bytes::inline_from_slice_lossy(src, start, len)
+    }
+
+    /// [`Utf8Bytes::inline_from_window_lossy`] into `self`, built in place.
+    #[inline(always)]
+    pub(crate) fn set_inline_from_window_lossy(&mut self, src: &[u8], start: usize, len: usize) {
+        if let Some(window) = src.get(start..start + INLINE_CAP) {
+            if let Ok(window) = <&[u8; INLINE_CAP]>::try_from(window) {
+                if len <= INLINE_CAP && is_ascii_prefix(window, len) {
+                    // Checked just above.
+                    *self = Utf8Bytes(Repr::Inline {
+                        len: len as u8,
+                        buf: *window,
+                    });
+                    return;
+                }
+            }
+        }
+        *self = Utf8Bytes::inline_from_slice_lossy(src, start, len);
+    }
+
+    /// The general case of [`Utf8Bytes::inline_from_window_lossy`]: no
+    /// full window (a value at the end of the buffer), or not ASCII.
+    #[inline(never)]
+    fn inline_from_slice_lossy(src: &[u8], start: usize, len: usize) -> Self {
+        let kept = src.get(start..).unwrap_or_default();
+        let kept = &kept[..len.min(INLINE_CAP).min(kept.len())];
+        if !is_utf8(kept) {
+            return Utf8Bytes::lossy(kept);
+        }
+        let mut buf = [0; INLINE_CAP];
+        buf[..kept.len()].copy_from_slice(kept);
+        // Checked just above.
         Utf8Bytes(Repr::Inline {
-            len: len as u8,
+            len: kept.len() as u8,
             buf,
         })
+    }
+
+    /// `bytes` (not UTF-8) decoded with U+FFFD replacements: a copy.
+    #[cold]
+    fn lossy(bytes: &[u8]) -> Self {
+        Utf8Bytes::copy_from_str(&String::from_utf8_lossy(bytes))
     }
 
     /// The text's bytes.
@@ -153,20 +255,27 @@ impl Utf8Bytes {
         }
     }
 
-    /// The text as a string slice, without a copy. Each call re-checks the
-    /// UTF-8 (O(n), SIMD-fast; cannot fail, the constructors checked it): our
-    /// crate forbids the `unsafe` that skipping it would need. Keep the
-    /// `&str` rather than calling this in a loop over a large text.
+    /// The text as a string slice: no copy and no check (the bytes were
+    /// checked when the value was built).
     ///
     /// ```
     /// let t = pushcodec::Utf8Bytes::from("abc".to_string());
     /// assert_eq!(t.as_str(), "abc");
     /// ```
+    #[inline]
     pub fn as_str(&self) -> &str {
-        // The constructors guarantee valid UTF-8; `expect` documents that an
-        // invariant (not input) failed if it ever fires.
-        simdutf8::basic::from_utf8(self.slice())
-            .expect("Utf8Bytes holds valid UTF-8 by construction")
+        let bytes = self.slice();
+        // Validity is a debug-time assertion here, never a release-time
+        // check: that is the point of the type.
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: `Repr`'s invariant: every constructor in this module
+        // either checks the bytes it stores (`is_utf8`, simdutf8, before
+        // storing them; `try_from`) or copies/moves a `str`/`String`;
+        // `Inline` stores `len <= INLINE_CAP` and checks exactly `buf[..len]`,
+        // which `slice` returns. The field is private to this module, no
+        // function here hands out `&mut` access to the bytes, and `Bytes`
+        // never changes the bytes it points to. So `bytes` is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// The text's bytes, without a copy.
@@ -267,6 +376,7 @@ impl Hash for Utf8Bytes {
 
 impl Deref for Utf8Bytes {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
@@ -296,15 +406,42 @@ impl fmt::Display for Utf8Bytes {
     }
 }
 
+/// Moves the string's buffer in (no copy).
+///
+/// ```
+/// let t = pushcodec::Utf8Bytes::from(String::from("moved"));
+/// assert_eq!(t, "moved");
+/// ```
 impl From<String> for Utf8Bytes {
     fn from(s: String) -> Self {
+        // A `String`: UTF-8.
         Utf8Bytes(Repr::Shared(Bytes::from(s)))
     }
 }
 
-impl From<&'static str> for Utf8Bytes {
-    fn from(s: &'static str) -> Self {
-        Utf8Bytes::from_static(s)
+/// Copies the string: inline if it is at most
+/// [`Utf8Bytes::INLINE_CAPACITY`] bytes, else one allocation (use
+/// [`Utf8Bytes::from_static`] to wrap a `&'static str` without a copy).
+///
+/// ```
+/// let borrowed: &str = &String::from("copied");
+/// assert_eq!(pushcodec::Utf8Bytes::from(borrowed), "copied");
+/// ```
+impl From<&str> for Utf8Bytes {
+    fn from(s: &str) -> Self {
+        Utf8Bytes::copy_from_str(s)
+    }
+}
+
+/// Copies the string, as `From<&str>` does.
+///
+/// ```
+/// let s = String::from("copied");
+/// assert_eq!(pushcodec::Utf8Bytes::from(&s), "copied");
+/// ```
+impl From<&String> for Utf8Bytes {
+    fn from(s: &String) -> Self {
+        Utf8Bytes::copy_from_str(s)
     }
 }
 
@@ -334,15 +471,26 @@ pub struct NotUtf8 {
     pub valid_up_to: usize,
 }
 
+/// Checks the bytes once (simdutf8) and keeps the same buffer.
+///
+/// ```
+/// use pushcodec::Utf8Bytes;
+/// let t = Utf8Bytes::try_from(bytes::Bytes::from_static(b"ok")).unwrap();
+/// assert_eq!(t, "ok");
+/// let e = Utf8Bytes::try_from(bytes::Bytes::from_static(b"ab\xc3")).unwrap_err();
+/// assert_eq!(e.valid_up_to, 2);
+/// ```
 impl TryFrom<Bytes> for Utf8Bytes {
     type Error = NotUtf8;
     fn try_from(b: Bytes) -> Result<Self, NotUtf8> {
-        match simdutf8::compat::from_utf8(&b) {
-            Ok(_) => Ok(Utf8Bytes(Repr::Shared(b))),
-            Err(e) => Err(NotUtf8 {
-                valid_up_to: e.valid_up_to(),
-            }),
+        if is_utf8(&b) {
+            // Checked just above.
+            return Ok(Utf8Bytes(Repr::Shared(b)));
         }
+        // Only on failure: the slower check that says where.
+        Err(NotUtf8 {
+            valid_up_to: simdutf8::compat::from_utf8(&b).map_or_else(|e| e.valid_up_to(), str::len),
+        })
     }
 }
 
@@ -353,14 +501,123 @@ impl<'a> arbitrary::Arbitrary<'a> for Utf8Bytes {
     }
 }
 
+/// These tests also run under Miri (`cargo +nightly miri test -p pushcodec
+/// --lib utf8_bytes`, in `.ci/run`): every constructor, on valid and
+/// invalid input, at and around the inline capacity and the window edges,
+/// followed by `as_str` (the `unsafe` read).
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every way of reading the text back, each of which goes through the
+    /// unchecked cast (Miri reports any invalid `str` it would produce).
+    fn read_back(t: &Utf8Bytes) -> String {
+        let s: &str = t;
+        assert_eq!(s.len(), t.len());
+        assert_eq!(format!("{t}"), s);
+        assert_eq!(format!("{t:?}"), format!("{s:?}"));
+        assert_eq!(AsRef::<str>::as_ref(t), s);
+        assert!(s.chars().count() <= s.len());
+        s.to_string()
+    }
+
+    /// Inputs on both sides of every branch: empty, ASCII, multi-byte,
+    /// invalid (lone continuation, truncated sequence, overlong, surrogate,
+    /// 0xFF), at and past the inline capacity and the 64-byte is_ascii cut.
+    fn samples() -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a".to_vec(),
+            "é€😀".as_bytes().to_vec(),
+            b"\x80".to_vec(),
+            b"ab\xc3".to_vec(),
+            b"\xc0\xaf".to_vec(),
+            b"\xed\xa0\x80".to_vec(),
+            b"x\xffy".to_vec(),
+        ];
+        for len in [INLINE_CAP - 1, INLINE_CAP, INLINE_CAP + 1, 63, 64, 65] {
+            v.push(vec![b'q'; len]);
+            let mut bad = vec![b'q'; len];
+            bad[len - 1] = 0xE2;
+            v.push(bad);
+            let mut multi = "é".repeat(len / 2).into_bytes();
+            multi.truncate(len);
+            v.push(multi);
+        }
+        v
+    }
+
     #[test]
-    fn try_from_rejects_invalid_and_reports_position() {
-        let err = Utf8Bytes::try_from(Bytes::from_static(b"ab\xc3")).unwrap_err();
-        assert_eq!(err.valid_up_to, 2);
+    fn every_constructor_yields_valid_text_or_the_lossy_decoding() {
+        for raw in samples() {
+            let lossy = String::from_utf8_lossy(&raw).into_owned();
+            let valid = std::str::from_utf8(&raw).is_ok();
+            let shared = Utf8Bytes::from_utf8_lossy(Bytes::from(raw.clone()));
+            assert_eq!(read_back(&shared), lossy);
+            assert_eq!(read_back(&Utf8Bytes::copy_from_utf8_lossy(&raw)), lossy);
+            match Utf8Bytes::try_from(Bytes::from(raw.clone())) {
+                Ok(t) => {
+                    assert!(valid);
+                    assert_eq!(read_back(&t), lossy);
+                }
+                Err(e) => {
+                    assert!(!valid);
+                    assert_eq!(
+                        e.valid_up_to,
+                        std::str::from_utf8(&raw).unwrap_err().valid_up_to()
+                    );
+                }
+            }
+            if raw.len() <= INLINE_CAP {
+                // The window: with room past the value (the fixed-size copy,
+                // whose extra bytes are invalid on purpose) and without.
+                let mut padded = b"\xff\xff".to_vec();
+                padded.extend_from_slice(&raw);
+                padded.extend_from_slice(&[0xFF; INLINE_CAP]);
+                let t = Utf8Bytes::inline_from_window_lossy(&padded, 2, raw.len());
+                // (U+FFFD may make the text longer than the inline capacity.)
+                assert_eq!(t.is_inline(), lossy.len() <= INLINE_CAP);
+                assert_eq!(read_back(&t), lossy);
+                let tight = &padded[..2 + raw.len()];
+                let t = Utf8Bytes::inline_from_window_lossy(tight, 2, raw.len());
+                assert_eq!(read_back(&t), lossy);
+            }
+            if let Ok(s) = std::str::from_utf8(&raw) {
+                assert_eq!(read_back(&Utf8Bytes::from(s)), s);
+                assert_eq!(read_back(&Utf8Bytes::from(s.to_string())), s);
+                assert_eq!(read_back(&Utf8Bytes::from(&s.to_string())), s);
+                assert_eq!(read_back(&Utf8Bytes::copy_from_str(s)), s);
+            }
+        }
+        assert_eq!(read_back(&Utf8Bytes::default()), "");
+        assert_eq!(read_back(&Utf8Bytes::from_static("stätic")), "stätic");
+    }
+
+    /// A window that runs past the end of its buffer is never read out of
+    /// bounds, however `start` and `len` relate to it.
+    #[test]
+    fn window_past_the_end_of_the_buffer_is_clamped() {
+        let src = b"abc";
+        assert_eq!(Utf8Bytes::inline_from_window_lossy(src, 1, 2), "bc");
+        assert_eq!(Utf8Bytes::inline_from_window_lossy(src, 3, 0), "");
+    }
+
+    /// The word test agrees with `is_ascii` at every length and position of
+    /// a high byte, and ignores the bytes past `len`.
+    #[test]
+    fn ascii_prefix_agrees_with_is_ascii() {
+        for len in 0..=INLINE_CAP {
+            for high in 0..INLINE_CAP {
+                let mut buf = [b'a'; INLINE_CAP];
+                buf[high] = 0x80;
+                assert_eq!(
+                    is_ascii_prefix(&buf, len),
+                    buf[..len].is_ascii(),
+                    "{len} {high}"
+                );
+            }
+            assert!(is_ascii_prefix(&[b'a'; INLINE_CAP], len));
+        }
     }
 
     #[test]
@@ -376,8 +633,18 @@ mod tests {
         let long = "x".repeat(INLINE_CAP + 1);
         assert!(Utf8Bytes::copy_from_str(&short).is_inline());
         assert!(!Utf8Bytes::copy_from_str(&long).is_inline());
+        assert!(Utf8Bytes::from(short.as_str()).is_inline());
         assert_eq!(Utf8Bytes::copy_from_str(&short), short.as_str());
         assert_eq!(Utf8Bytes::copy_from_str(&long), long.as_str());
+    }
+
+    #[test]
+    fn valid_bytes_keep_their_buffer() {
+        let b = Bytes::from("a text longer than the inline capacity, shared".to_string());
+        let t = Utf8Bytes::from_utf8_lossy(b.clone());
+        assert_eq!(t.as_bytes().as_ptr(), b.as_ptr());
+        let t = Utf8Bytes::try_from(b.clone()).unwrap();
+        assert_eq!(t.as_bytes().as_ptr(), b.as_ptr());
     }
 
     #[test]

@@ -76,3 +76,41 @@ async fn body_stream_output_decodes_to_the_events() {
         .await;
     assert_eq!(items, expected());
 }
+
+/// The default decoder takes a 16 MiB event on one `data` line (an LLM
+/// image-generation stream sends base64 images of several MiB that way),
+/// read through `FramedRead` from a pipe, and the event after it; the line
+/// limit follows the event limit, so nothing needs configuring.
+#[tokio::test]
+async fn default_decoder_takes_a_16_mib_single_line_event() {
+    let len = 16 << 20;
+    let image: String = (0..len)
+        .map(|i| {
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i % 64] as char
+        })
+        .collect();
+    let wire = format!(
+        "event: response.image_generation_call.partial_image\ndata: {image}\n\ndata: next\n\n"
+    );
+    let (mut tx, rx) = tokio::io::duplex(64 << 10);
+    let writer =
+        tokio::spawn(
+            async move { tokio::io::AsyncWriteExt::write_all(&mut tx, wire.as_bytes()).await },
+        );
+    let mut items = FramedRead::new(rx, SseDecoder::new());
+    let Some(Ok(SseItem::Event(ev))) = items.next().await else {
+        panic!("expected the 16 MiB event")
+    };
+    assert_eq!(
+        &*ev.event_type,
+        "response.image_generation_call.partial_image"
+    );
+    assert_eq!(ev.data.len(), len);
+    assert!(ev.data == image.as_str());
+    assert_eq!(
+        items.next().await.unwrap().unwrap(),
+        event("message", "next", "")
+    );
+    assert!(items.next().await.is_none());
+    writer.await.unwrap().unwrap();
+}

@@ -419,3 +419,65 @@ fn decoder_agrees_with_the_naive_spec_model() {
         with_events.get()
     );
 }
+
+/// Streams of the shapes the decoder treats differently inside: values at
+/// and past the inline capacity (copied vs split off the buffer), longer
+/// than a 64-byte scan block and than the 4 KiB a decoder holds unconsumed
+/// between reads, multi-line data (joined), non-ASCII and invalid UTF-8,
+/// comments and unknown fields between the lines of an event, all three
+/// line ends, a BOM.
+fn shaped_stream() -> impl Strategy<Value = Vec<u8>> {
+    let cap = Utf8Bytes::INLINE_CAPACITY;
+    let value = prop_oneof![
+        Just(String::new()),
+        "[a-z0-9{}\":,]{1,12}",
+        Just("v".repeat(cap)),
+        Just("v".repeat(cap + 1)),
+        Just("é".repeat(cap / 2)),
+        Just("m".repeat(100)),
+        Just("l".repeat(5000)),
+        Just(" lead".to_string()),
+    ];
+    let name = prop_oneof![
+        5 => Just("data"),
+        2 => Just("id"),
+        2 => Just("event"),
+        1 => Just("retry"),
+        1 => Just(""),
+        1 => Just("x"),
+    ];
+    let sep = prop_oneof![Just(": "), Just(":")];
+    let end = prop_oneof![6 => Just("\n"), 1 => Just("\r\n"), 1 => Just("\r")];
+    let line = (name, sep, value, end.clone())
+        .prop_map(|(n, s, v, e)| format!("{n}{s}{v}{e}").into_bytes());
+    let blank = end.prop_map(|e| e.as_bytes().to_vec());
+    let raw = prop_oneof![
+        Just(b"data: \xff\xfe x\n".to_vec()),
+        Just(b"\xef\xbb\xbf".to_vec()),
+    ];
+    proptest::collection::vec(prop_oneof![6 => line, 3 => blank, 1 => raw], 0..24)
+        .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Law 3 again on those shapes, in reads of 1 to 8 bytes or cut at
+    /// random points: the decoder agrees with the naive §9.2.6 model.
+    #[test]
+    fn decoder_agrees_with_the_naive_model_on_long_and_boundary_values(
+        bytes in shaped_stream(),
+        read in 0usize..9,
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let chunks: Vec<Vec<u8>> = if read == 0 {
+            split_at_points(&bytes, &cuts)
+        } else {
+            bytes.chunks(read).map(<[u8]>::to_vec).collect()
+        };
+        let chunk_refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let got = run(decoder(1 << 20, 1 << 20), &chunk_refs, 1 << 20, 1 << 20);
+        let want: Vec<Out> = reference(&bytes).into_iter().map(Out::Item).collect();
+        prop_assert_eq!(got, want);
+    }
+}

@@ -403,6 +403,26 @@ fn sse_benches(c: &mut Criterion, records: &mut Vec<Record>) {
             g.finish();
         }
 
+        let group = format!("sse_steady_allocs_{}", w.name);
+        if wanted(&group) {
+            let a = sse::pc_steady_allocs(&w);
+            let note = format!("second pass: {a:.4} allocations per event");
+            eprintln!("steady state {}: {note}", w.name);
+            records.push(Record {
+                group,
+                id: "pushcodec-SseDecoder".into(),
+                kind: "ours",
+                level: "events",
+                bytes: w.wire.len() as u64,
+                items,
+                allocs_per_item: a,
+                checked: "-".into(),
+                skipped: None,
+                note: Some(note),
+                single_run_ns: None,
+            });
+        }
+
         if w.read != 4096 {
             continue;
         }

@@ -126,6 +126,12 @@ pub fn decoders() -> Vec<(&'static str, &'static str, &'static str, SseDecode)> 
         ("eventsource-stream", "peer", "events", eventsource_decode),
         ("sseer", "peer", "events", sseer_decode),
         ("sse-parse", "peer", "events", sse_parse_decode),
+        (
+            "sse-parse-EventStream",
+            "peer",
+            "events",
+            sse_parse_stream_decode,
+        ),
         ("sse-codec", "peer", "events", sse_codec_decode),
         ("limit-memchr", "limit", "lines", limit_memchr),
         (
@@ -217,6 +223,50 @@ fn sse_parse_decode(_w: &SseWork, chunks: &[Bytes], check: bool) -> Summary {
         }
     }
     s
+}
+
+/// sse-parse's `Stream` adapter (`EventStream` over a stream of `Bytes`),
+/// the crate's other API next to the sans-IO `SseParser` above.
+fn sse_parse_stream_decode(_w: &SseWork, chunks: &[Bytes], check: bool) -> Summary {
+    let st = futures_util::stream::iter(chunks.iter().cloned().map(Ok::<_, std::io::Error>));
+    let mut st = sse_parse::EventStream::new(st);
+    block(async {
+        let mut s = Summary::default();
+        while let Some(e) = st.next().await {
+            s.add(e.unwrap().data.as_bytes(), check);
+        }
+        s
+    })
+}
+
+/// Allocations per event in steady state: the stream is decoded twice by
+/// one decoder into one buffer (in the workload's reads, events dropped as
+/// they come); only the second pass is counted, after the read buffer
+/// reached its working size.
+pub fn pc_steady_allocs(w: &SseWork) -> f64 {
+    use pushcodec::sse::SseItem;
+    let chunks = w.chunks();
+    let mut dec = big_limits();
+    let mut buf = BytesMut::with_capacity(8 << 10);
+    let mut mark = 0;
+    let mut events = 0;
+    for pass in 0..2 {
+        if pass == 1 {
+            mark = crate::common::allocs();
+            events = 0;
+        }
+        for c in &chunks {
+            buf.extend_from_slice(c);
+            while let Some(item) = dec.decode(&mut buf).unwrap() {
+                if let SseItem::Event(e) = item {
+                    black_box(&e);
+                    events += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(events, w.events.len());
+    (crate::common::allocs() - mark) as f64 / events as f64
 }
 
 fn sse_codec_decode(_w: &SseWork, chunks: &[Bytes], check: bool) -> Summary {

@@ -4,16 +4,17 @@
 //!
 //! Layers, one module each (bytes → line → field → event):
 //!
-//! | module      | job                                                        |
-//! |-------------|------------------------------------------------------------|
-//! | `line`      | CR / LF / CRLF line splitting, resumable memchr scan, limit |
-//! | `field`     | field name / value split at the first ':'                  |
-//! | `decoder`   | [`SseDecoder`]: the §9.2.6 buffers and dispatch             |
-//! | `event`     | value types: [`SseItem`], [`Event`], [`Outgoing`]           |
-//! | `encoder`   | [`SseEncoder`]                                              |
-//! | `body`      | [`body_stream`]: events → HTTP body chunks, keep-alives     |
-//! | `reconnect` | [`ReconnectState`]: `Last-Event-ID` and retry delay         |
-//! | `error`     | [`DecodeError`], [`EncodeError`]                            |
+//! | module              | job                                                  |
+//! |---------------------|------------------------------------------------------|
+//! | `decoder/scan`      | where the CR/LF bytes are (64-byte SIMD blocks, memchr2) |
+//! | `decoder/line`      | lines: CR / LF / CRLF across reads, BOM, resumed scan, line limit |
+//! | `decoder/rules`     | every §9.2.6 rule on bytes, once: field dispatch, value, id, retry |
+//! | `decoder` (mod.rs)  | [`SseDecoder`]: the §9.2.6 buffers, event size, dispatch |
+//! | `event`             | value types: [`SseItem`], [`Event`], [`Outgoing`]     |
+//! | `encoder`           | [`SseEncoder`]                                        |
+//! | `body`              | [`body_stream`]: events → HTTP body chunks, keep-alives |
+//! | `reconnect`         | [`ReconnectState`]: `Last-Event-ID` and retry delay   |
+//! | `error`             | [`DecodeError`], [`EncodeError`]                      |
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -34,13 +35,12 @@ mod decoder;
 mod encoder;
 mod error;
 mod event;
-mod field;
-mod line;
 mod reconnect;
-mod scan;
 
 pub use body::{body_stream, BodyStream};
-pub use decoder::{SseDecoder, SseDecoderBuilder, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_LENGTH};
+pub use decoder::{
+    SseDecoder, SseDecoderBuilder, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_LENGTH, LINE_OVERHEAD,
+};
 pub use encoder::SseEncoder;
 pub use error::{DecodeError, EncodeError};
 pub use event::{Event, Outgoing, OutgoingEvent, SseItem};

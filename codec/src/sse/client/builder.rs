@@ -249,8 +249,8 @@ impl EventSourceBuilder {
         self
     }
 
-    /// The decoder's longest line (default 1 MiB, see
-    /// [`SseDecoderBuilder::max_line_length`]).
+    /// The decoder's longest line (default: the event limit plus the
+    /// `event: ` prefix, see [`SseDecoderBuilder::max_line_length`]).
     ///
     /// ```
     /// let b = pushcodec::sse::client::EventSource::builder("http://h/e").max_line_length(64 << 10);
@@ -261,7 +261,7 @@ impl EventSourceBuilder {
         self
     }
 
-    /// The decoder's largest event (default 8 MiB, see
+    /// The decoder's largest event (default 32 MiB, see
     /// [`SseDecoderBuilder::max_event_size`]).
     ///
     /// ```

@@ -183,6 +183,13 @@ impl fmt::Display for Extension<'_> {
 }
 
 /// What the parser expected and did not find.
+///
+/// ```
+/// use pushcodec::ws::extension::header::{parse_extensions, HeaderErrorKind};
+/// let kind = |v| parse_extensions(v).unwrap_err().kind();
+/// assert_eq!(kind("permessage-deflate; x=\"1"), HeaderErrorKind::UnterminatedQuotedString);
+/// assert_eq!(kind("permessage-deflate;"), HeaderErrorKind::ExpectedParamName);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeaderErrorKind {

@@ -1,5 +1,6 @@
-//! The one module of the crate with `unsafe`: calling the AVX2-compiled
-//! copy of the block kernel once the CPU is known to have AVX2.
+//! One of the crate's two audited `unsafe` modules (the other is
+//! `utf8_bytes.rs`): calling the AVX2-compiled copy of the block kernel
+//! once the CPU is known to have AVX2.
 //!
 //! The kernel itself is safe Rust ([`super::xor_blocks_portable`]: indexes
 //! checked, no pointers, no intrinsics); `#[target_feature(enable = "avx2")]`

@@ -10,6 +10,18 @@ use crate::ws::extension::{DeflateConfig, DeflateError};
 pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Whether [`Deflater::compress`] compressed the message.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pushcodec::ws::extension::deflate::{Compressed, Deflater};
+/// use pushcodec::ws::extension::DeflateConfig;
+/// // Below the threshold a message goes out as it is (RSV1 clear).
+/// let cfg = DeflateConfig::builder().compression_threshold(16).build();
+/// let mut d = Deflater::new(15, false, &cfg);
+/// let mut out = BytesMut::new();
+/// assert_eq!(d.compress(b"short", &mut out).unwrap(), Compressed::No);
+/// assert!(out.is_empty());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compressed {
     /// The compressed payload was appended: send it with RSV1 set on the
