@@ -7,6 +7,9 @@
 #   bash examples/load/cpu-per-token.sh                 # N = 1000 10000
 #   bash examples/load/cpu-per-token.sh 1000            # N = 1000 only
 #   SERVERS="token-server" PROTOCOLS="ws" DURATION=10 bash examples/load/cpu-per-token.sh 1000
+#   TOKEN_SERVER_ARGS=--no-ws-deflate ...   # extra token-server flags
+# token-load offers permessage-deflate (the crate's client default) and
+# token-server agrees to it on /ws; the baseline (tungstenite) has none.
 #
 # Per run: a fresh server (--max-tokens 3000: each generation outlasts the
 # window) on a free ephemeral loopback port; token-load --server-pid reads
@@ -23,7 +26,9 @@ SERVERS=${SERVERS:-"baseline-server token-server"}
 PROTOCOLS=${PROTOCOLS:-"ws sse"}
 DURATION=${DURATION:-20}
 OUT=${OUT:-/tmp/cpu-per-token.jsonl}
-cargo build --release -q -p pushcodec-examples --bin token-server --bin baseline-server --bin token-load
+# NO_BUILD=1: use the release binaries as they are (e.g. while another
+# cargo holds the build lock).
+[ -n "${NO_BUILD:-}" ] || cargo build --release -q -p pushcodec-examples --bin token-server --bin baseline-server --bin token-load
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "fd limit: $(ulimit -n); raw results: $OUT" >&2
 : >"$OUT"
@@ -40,7 +45,13 @@ for n in ${@:-1000 10000}; do
     [ "$proto" = sse ] && share=1
     for server in $SERVERS; do
       port=$(free_port)
-      RUST_LOG=warn ./target/release/"$server" --addr 127.0.0.1:"$port" --max-tokens 3000 >/dev/null 2>&1 &
+      extra=()
+      # token-server's limits (issue 15) would refuse most of token-load's
+      # streams, which all come from 127.0.0.1; the baseline has none.
+      [ "$server" = token-server ] && extra=(--max-generations-per-client 100000 \
+        --max-generations 100000 --max-streams 100000 ${TOKEN_SERVER_ARGS:-})
+      RUST_LOG=warn ./target/release/"$server" --addr 127.0.0.1:"$port" --max-tokens 3000 \
+        "${extra[@]}" >/dev/null 2>&1 &
       pid=$!
       for _ in $(seq 50); do
         (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
