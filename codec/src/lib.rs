@@ -22,8 +22,10 @@
 //! | `axum` | `integration::axum`: `WebSocketUpgrade` extractor and `Sse` response (implies `hyper`) |
 //! | `client` | `sse::client`: an `EventSource` client over hyper 1 + rustls, HTTPS included |
 //! | `arbitrary` | `arbitrary::Arbitrary` for the value types (fuzzing) |
-// `unsafe` is denied everywhere but in `utf8_bytes.rs` (one block, with its
-// argument and a Miri test: see that module).
+// `deny`, not `forbid`: `unsafe` is denied everywhere but in two audited
+// modules, each with its `// SAFETY:` argument and tests under miri:
+// `utf8_bytes.rs` (one block, in `as_str`) and `ws::mask::simd` (the call to
+// the AVX2-compiled kernel).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

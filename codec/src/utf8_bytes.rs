@@ -9,7 +9,8 @@
 //! already; after that [`Utf8Bytes::as_str`] (and `Deref`, `Display`,
 //! `Debug`) is a pointer cast.
 //!
-//! **The crate's one `unsafe` block** is in [`Utf8Bytes::as_str`]
+//! **One of the crate's two audited `unsafe` sites** (the other is
+//! `ws::mask::simd`) is in [`Utf8Bytes::as_str`]
 //! (`str::from_utf8_unchecked`). Its argument rests on this module alone:
 //! the field of `Utf8Bytes` is private to it, and every function here that
 //! builds one either validates the bytes it stores or copies/moves a `str`.
@@ -29,7 +30,8 @@
 //! (`BytesMut::reserve` reclaims a buffer only while nothing else refers to
 //! it). Longer values stay zero-copy slices.
 
-// The one exception to the crate's `deny(unsafe_code)`: see the module docs.
+// One of two exceptions to the crate's `deny(unsafe_code)` (the other is
+// `ws::mask::simd`): see the module docs.
 #![allow(unsafe_code)]
 
 use bytes::Bytes;

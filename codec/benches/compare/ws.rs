@@ -160,20 +160,32 @@ pub fn reference_frames(w: &WsWork, check: bool) -> Summary {
 
 // ---------------------------------------------------------------- decode --
 
-/// Decoders that take bytes already in a buffer (codec level; the buffer is
-/// filled outside the timed part).
-pub type BufDecoder = fn(&WsWork, &mut BytesMut, bool) -> Summary;
+/// Codec-level decoders, fed the wire in `READ`-byte reads the way
+/// `FramedRead` feeds a codec from a socket ([`feed_reads`]), without an
+/// async transport around them; and the limits of that feeding.
+pub type ReadsDecoder = fn(&WsWork, bool) -> Summary;
 /// Decoders that read from an in-memory transport in `READ`-byte reads
 /// (the copy into their own buffer is part of their cost, as on a socket).
 pub type StreamDecoder = fn(&WsWork, bool) -> Summary;
 
-pub fn buf_decoders() -> Vec<(&'static str, &'static str, &'static str, BufDecoder)> {
+pub fn reads_decoders() -> Vec<(&'static str, &'static str, &'static str, ReadsDecoder)> {
     vec![
-        ("pushcodec-FrameCodec", "ours", "frames", pc_frames_buf),
-        ("pushcodec-MessageCodec", "ours", "messages", pc_msgs_buf),
-        ("actix-http-Codec", "peer", "frames", actix_buf),
-        ("limit-memcpy", "limit", "bytes", limit_memcpy),
-        ("limit-unmask", "limit", "frames", limit_unmask),
+        ("pushcodec-FrameCodec", "ours", "frames", pc_frames_reads),
+        ("pushcodec-MessageCodec", "ours", "messages", pc_msgs_reads),
+        ("actix-http-Codec", "peer", "frames", actix_reads),
+        ("limit-reads-copy", "limit", "bytes", limit_read_copy),
+        (
+            "limit-reads-copy+unmask",
+            "limit",
+            "bytes",
+            limit_read_copy_unmask,
+        ),
+        (
+            "limit-frame-copy+unmask",
+            "limit",
+            "bytes",
+            limit_frame_copy_unmask,
+        ),
     ]
 }
 
@@ -215,100 +227,133 @@ pub fn stream_decoders() -> Vec<(&'static str, &'static str, &'static str, Strea
             "frames",
             actix_framed,
         ),
+        ("soketto", "peer", "messages", soketto_decode),
         ("limit-read-memcpy", "limit", "bytes", limit_read_copy),
     ]
 }
 
-fn pc_frames_buf(w: &WsWork, buf: &mut BytesMut, check: bool) -> Summary {
+/// Feeds `wire` to `decode` as `FramedRead` does over a socket: a buffer
+/// of `READ` bytes' initial capacity; before each read `reserve(1)` (which
+/// reclaims consumed space or grows the buffer); a read appends at most
+/// `READ` bytes and at most the spare capacity (one `poll_read_buf`); then
+/// `decode` until it returns `None`. Every byte is copied into the buffer
+/// once, as the kernel copies a socket's bytes into it.
+fn feed_reads(wire: &[u8], mut decode: impl FnMut(&mut BytesMut) -> bool) {
+    let mut buf = BytesMut::with_capacity(READ);
+    let mut pos = 0;
+    while pos < wire.len() {
+        buf.reserve(1);
+        let n = (buf.capacity() - buf.len()).min(READ).min(wire.len() - pos);
+        buf.extend_from_slice(&wire[pos..pos + n]);
+        pos += n;
+        while decode(&mut buf) {}
+    }
+    assert!(buf.is_empty(), "bytes left over after the last frame");
+}
+
+fn pc_frames_reads(w: &WsWork, check: bool) -> Summary {
     let mut c = pushcodec::ws::FrameCodec::server();
     let mut s = Summary::default();
-    let n = w.frames();
-    while s.items < n {
-        let f = c.decode(buf).unwrap().expect("frame");
-        s.add(&f.payload, check);
-    }
+    feed_reads(&w.wire, |buf| match c.decode(buf).unwrap() {
+        Some(f) => {
+            s.add(&f.payload, check);
+            true
+        }
+        None => false,
+    });
     s
 }
 
-fn pc_msgs_buf(w: &WsWork, buf: &mut BytesMut, check: bool) -> Summary {
+fn pc_msgs_reads(w: &WsWork, check: bool) -> Summary {
     let mut c = pushcodec::ws::MessageCodec::new(pushcodec::ws::Role::Server);
     let mut s = Summary::default();
-    while s.items < w.msgs.len() as u64 {
-        match c.decode(buf).unwrap().expect("message") {
-            pushcodec::ws::Message::Text(t) => s.add(t.as_bytes(), check),
-            pushcodec::ws::Message::Binary(b) => s.add(&b, check),
-            other => panic!("unexpected {other:?}"),
+    feed_reads(&w.wire, |buf| match c.decode(buf).unwrap() {
+        Some(pushcodec::ws::Message::Text(t)) => {
+            s.add(t.as_bytes(), check);
+            true
         }
-    }
+        Some(pushcodec::ws::Message::Binary(b)) => {
+            s.add(&b, check);
+            true
+        }
+        Some(other) => panic!("unexpected {other:?}"),
+        None => false,
+    });
     s
 }
 
-fn actix_buf(w: &WsWork, buf: &mut BytesMut, check: bool) -> Summary {
+fn actix_reads(w: &WsWork, check: bool) -> Summary {
     use actix_http::ws::{Codec, Frame, Item};
     let mut c = Codec::new().max_size(2 << 20);
     let mut s = Summary::default();
-    let n = w.frames();
-    while s.items < n {
-        match c.decode(buf).unwrap().expect("frame") {
-            Frame::Text(b) | Frame::Binary(b) => s.add(&b, check),
-            Frame::Continuation(
+    feed_reads(&w.wire, |buf| match c.decode(buf).unwrap() {
+        Some(
+            Frame::Text(b)
+            | Frame::Binary(b)
+            | Frame::Continuation(
                 Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b),
-            ) => s.add(&b, check),
-            other => panic!("unexpected {other:?}"),
+            ),
+        ) => {
+            s.add(&b, check);
+            true
         }
-    }
+        Some(other) => panic!("unexpected {other:?}"),
+        None => false,
+    });
     s
 }
 
-/// The memcpy limit: copy the wire once into a buffer allocated (and
-/// touched) outside the timed runs.
-fn limit_memcpy(w: &WsWork, buf: &mut BytesMut, _check: bool) -> Summary {
-    let n = crate::common::copy_to_scratch(buf);
+/// The floor of a decoder fed reads that also unmasks every byte: each
+/// read copied into one reused buffer, then XORed once in place while it
+/// is in cache (headers included: a few bytes per frame, ignored).
+fn limit_read_copy_unmask(w: &WsWork, _check: bool) -> Summary {
+    let mut io = MemIo::reader(w.wire.clone(), READ);
+    let mut buf = vec![0u8; READ];
+    let mut total = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut io, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        pushcodec::ws::mask::apply_mask(&mut buf[..n], [0x37, 0xfa, 0x21, 0x3d], 0);
+        black_box(&buf[..n]);
+        total += n as u64;
+    }
     Summary {
         items: w.msgs.len() as u64,
-        bytes: n as u64,
+        bytes: total,
         hash: 0,
     }
 }
 
-/// The unmask limit: walk the headers and XOR each payload in place, u64 at
-/// a time — what any decoder must at least do.
-fn limit_unmask(w: &WsWork, buf: &mut BytesMut, check: bool) -> Summary {
-    let b: &mut [u8] = buf;
-    let mut s = Summary::default();
-    let mut pos = 0;
-    while pos < b.len() {
-        let len7 = (b[pos + 1] & 0x7f) as usize;
-        let (len, mut p) = match len7 {
-            126 => (
-                u16::from_be_bytes([b[pos + 2], b[pos + 3]]) as usize,
-                pos + 4,
-            ),
-            127 => (
-                u64::from_be_bytes(b[pos + 2..pos + 10].try_into().unwrap()) as usize,
-                pos + 10,
-            ),
-            n => (n, pos + 2),
-        };
-        let key: [u8; 4] = b[p..p + 4].try_into().unwrap();
-        p += 4;
-        let wide = u64::from_ne_bytes([
-            key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-        ]);
-        let payload = &mut b[p..p + len];
-        let mut chunks = payload.chunks_exact_mut(8);
-        for c in &mut chunks {
-            let v = u64::from_ne_bytes(c[..].try_into().unwrap()) ^ wide;
-            c.copy_from_slice(&v.to_ne_bytes());
+/// The floor of a decoder that hands each frame out contiguous: each read
+/// copied onto the end of one reused buffer big enough for the largest
+/// frame (so the writes walk a frame-sized region, as they must when the
+/// frame is kept whole, instead of one 64 KiB buffer), then XORed once.
+fn limit_frame_copy_unmask(w: &WsWork, _check: bool) -> Summary {
+    let largest = w.msgs.iter().map(|m| m.len()).max().unwrap_or(0) / w.fragments + 14;
+    let region = largest.max(READ);
+    let mut io = MemIo::reader(w.wire.clone(), READ);
+    let mut buf = vec![0u8; region + READ];
+    let (mut at, mut total) = (0, 0u64);
+    loop {
+        let n = std::io::Read::read(&mut io, &mut buf[at..at + READ]).unwrap();
+        if n == 0 {
+            break;
         }
-        for (i, x) in chunks.into_remainder().iter_mut().enumerate() {
-            *x ^= key[i % 4];
+        pushcodec::ws::mask::apply_mask(&mut buf[at..at + n], [0x37, 0xfa, 0x21, 0x3d], 0);
+        black_box(&buf[at..at + n]);
+        at += n;
+        if at >= region {
+            at = 0;
         }
-        s.add(&b[p..p + len], check);
-        pos = p + len;
+        total += n as u64;
     }
-    debug_assert_eq!(s.items, w.frames());
-    s
+    Summary {
+        items: w.msgs.len() as u64,
+        bytes: total,
+        hash: 0,
+    }
 }
 
 fn pc_stream(w: &WsWork, check: bool) -> Summary {
@@ -460,6 +505,28 @@ fn tung_decode(w: &WsWork, check: bool) -> Summary {
         }
     }
     s
+}
+
+fn soketto_decode(w: &WsWork, check: bool) -> Summary {
+    use soketto::connection::{Builder, Mode};
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+    let io = MemIo::reader(w.wire.clone(), READ).compat();
+    let mut b = Builder::new(io, Mode::Server);
+    b.set_max_message_size(2 << 20);
+    b.set_max_frame_size(2 << 20);
+    let (_tx, mut rx) = b.finish();
+    let n = w.msgs.len() as u64;
+    block(async {
+        let mut s = Summary::default();
+        let mut msg = Vec::new();
+        while s.items < n {
+            msg.clear();
+            let d = rx.receive_data(&mut msg).await.unwrap();
+            assert!(d.is_text() || d.is_binary());
+            s.add(&msg, check);
+        }
+        s
+    })
 }
 
 /// The copy every stream-level decoder makes: the wire in `READ`-byte

@@ -17,7 +17,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use super::config::DEFAULT_MAX_FRAME_SIZE;
 use super::error::{CodecError, EofReason, MessageError, ProtocolError};
 use super::frame::{Frame, FrameHeader, OpCode, MAX_HEADER_LEN};
-use super::mask::apply_mask;
+use super::mask::{apply_mask, extend_masked};
 
 /// Which end of the connection we are (RFC 6455 §5.1, §5.3).
 ///
@@ -433,16 +433,16 @@ impl Decoder for FrameCodec {
 impl Encoder<Frame> for FrameCodec {
     type Error = CodecError;
 
-    /// Appends the frame to `dst`; a client masks a copy of the payload as
-    /// it goes into `dst` (the caller's `Bytes` is never modified).
+    /// Appends the frame to `dst`; a client masks the payload as it copies
+    /// it into `dst` ([`extend_masked`]: one copy, the caller's `Bytes` is
+    /// never modified).
     fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
         let header = self.outgoing_header(&frame)?;
         dst.reserve(header.encoded_len() + frame.payload.len());
         header.encode(dst);
-        let start = dst.len();
-        dst.extend_from_slice(&frame.payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut dst[start..], key, 0);
+        match header.mask {
+            Some(key) => extend_masked(dst, &frame.payload, key, 0),
+            None => dst.extend_from_slice(&frame.payload),
         }
         Ok(())
     }

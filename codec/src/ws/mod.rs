@@ -4,7 +4,7 @@
 //!
 //! | layer | type | job |
 //! | --- | --- | --- |
-//! | masking | [`mask`] | XOR payloads with the 4-byte key (§5.3), fast u64 path |
+//! | masking | [`mask`] | XOR payloads with the 4-byte key (§5.3): scalar for short payloads, 64-byte vector blocks (AVX2 detected at run time) for long ones |
 //! | frame | [`FrameHeader`], [`Frame`] | parse/encode the 2–14-byte header (§5.2) |
 //! | frame codec | [`FrameCodec`] | `Decoder`/`Encoder` of single frames for a [`Role`]; header rules, limits, in-place unmask, zero-copy payloads |
 //! | message codec | [`MessageCodec`] | fragments → [`Message`]s, incremental UTF-8 ([`utf8`]), close frames ([`CloseFrame`], [`CloseCode`]) |

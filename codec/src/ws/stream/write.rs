@@ -28,7 +28,7 @@ use crate::ws::close::{CloseCode, CloseFrame};
 use crate::ws::error::Error;
 use crate::ws::frame::{Frame, OpCode, MAX_HEADER_LEN};
 use crate::ws::frame_codec::Role;
-use crate::ws::mask::apply_mask;
+use crate::ws::mask::extend_masked;
 use crate::ws::message::{Fragments, Message};
 
 /// Payload size from which a server's data frame is written without being
@@ -121,10 +121,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let buf = &mut self.out.buf;
         buf.reserve(header.encoded_len() + frame.payload.len());
         header.encode(buf);
-        let start = buf.len();
-        buf.extend_from_slice(&frame.payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut buf[start..], key, 0);
+        match header.mask {
+            Some(key) => extend_masked(buf, &frame.payload, key, 0),
+            None => buf.extend_from_slice(&frame.payload),
         }
         Ok(())
     }
@@ -149,10 +148,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let now = len.min(room.max(1));
         buf.reserve(header.encoded_len() + now);
         header.encode(buf);
-        let start = buf.len();
-        buf.extend_from_slice(&frame.payload[..now]);
-        if let Some(key) = header.mask {
-            apply_mask(&mut buf[start..], key, 0);
+        match header.mask {
+            Some(key) => extend_masked(buf, &frame.payload[..now], key, 0),
+            None => buf.extend_from_slice(&frame.payload[..now]),
         }
         if now < len {
             self.out.rest = Some(PayloadRest {
@@ -177,10 +175,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             return false;
         }
         let n = (rest.payload.len() - rest.done).min(room);
-        let start = buf.len();
-        buf.extend_from_slice(&rest.payload[rest.done..rest.done + n]);
-        if let Some(key) = rest.mask {
-            apply_mask(&mut buf[start..], key, rest.done);
+        let piece = &rest.payload[rest.done..rest.done + n];
+        match rest.mask {
+            Some(key) => extend_masked(buf, piece, key, rest.done),
+            None => buf.extend_from_slice(piece),
         }
         rest.done += n;
         if rest.done == rest.payload.len() {
