@@ -8,6 +8,7 @@
 pub mod client;
 pub mod event_json;
 pub mod http_client;
+pub mod listen;
 pub mod logging;
 pub mod server;
 pub mod tls;

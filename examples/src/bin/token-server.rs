@@ -127,7 +127,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             args.max_tokens,
         )),
     };
-    let listener = tokio::net::TcpListener::bind(&args.addr)
+    // A deep accept queue: tokio's bind (1,024) overflows under a burst of
+    // connections and a new client then waits a second for its SYN again.
+    let listener = pushcodec_examples::listen::listen(&args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

@@ -45,7 +45,7 @@ use pushcodec::ws::extension::deflate::DeflateLimit;
 use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::handshake::{self, AcceptOptions};
 use pushcodec::ws::WebSocketConfig;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 #[derive(Parser, Debug)]
@@ -156,20 +156,10 @@ async fn main() -> std::io::Result<()> {
     }
     let opts = Arc::new(opts.build());
     let send_timeout = Duration::from_millis(args.send_timeout_ms.max(1));
-    // A deep accept queue: a burst of connections (1,000 at once in the
-    // hostile suite) must not overflow it, or a new client's SYN is dropped
-    // and retried only after a second.
-    let addr: std::net::SocketAddr = args.addr.parse().map_err(|e| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("--addr: {e}"))
-    })?;
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    let listener: TcpListener = socket.listen(4096)?;
+    // A deep accept queue (a burst of 1,000 connections in the hostile suite).
+    let listener = pushcodec_examples::listen::listen(&args.addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("--addr {}: {e}", args.addr)))?;
     println!("ws-echo listening on ws://{}", listener.local_addr()?);
     tracing::info!(
         max_message = args.max_message_size,
