@@ -42,3 +42,10 @@ pub use utf8_bytes::{NotUtf8, Utf8Bytes};
 #[cfg(all(doctest, feature = "axum", feature = "client"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The crate README's code blocks (`codec/README.md`, the package's README),
+/// compiled and run as doctests; the feature-gated quick starts compile only
+/// with their feature (`--all-features` in CI).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
