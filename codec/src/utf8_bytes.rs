@@ -493,6 +493,7 @@ impl TryFrom<Bytes> for Utf8Bytes {
 }
 
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for Utf8Bytes {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Utf8Bytes::from(String::arbitrary(u)?))

@@ -175,6 +175,7 @@ impl CloseFrame {
 /// 1000–1003, 1007–1014 or 3000–4999, a reason of at most 123 bytes), so that
 /// arbitrary messages can be sent and round-tripped.
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for CloseFrame {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let code = match u.int_in_range(0..=2u8)? {

@@ -299,6 +299,7 @@ impl Iterator for Fragments {
 }
 
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for Message {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let control = |u: &mut arbitrary::Unstructured<'a>| -> arbitrary::Result<Bytes> {
