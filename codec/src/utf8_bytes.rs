@@ -464,6 +464,7 @@ impl PartialEq<&str> for Utf8Bytes {
 /// The error of [`Utf8Bytes::try_from`]: the bytes are not UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid UTF-8 at byte {valid_up_to}")]
+#[non_exhaustive]
 pub struct NotUtf8 {
     /// Length of the longest valid prefix.
     pub valid_up_to: usize,

@@ -47,6 +47,7 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// assert_eq!(c.close_timeout(), Some(Duration::from_secs(1)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WebSocketConfig {
     max_frame_size: usize,
     max_message_size: usize,

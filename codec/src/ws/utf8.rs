@@ -14,6 +14,7 @@
 /// assert_eq!(e.offset, 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Utf8PrefixError {
     /// Offset of the offending sequence from the start of the whole input.
     pub offset: usize,

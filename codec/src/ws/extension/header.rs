@@ -238,6 +238,7 @@ impl HeaderErrorKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("Sec-WebSocket-Extensions: {} at byte {offset}", kind.describe())]
+#[non_exhaustive]
 pub struct HeaderError {
     kind: HeaderErrorKind,
     offset: usize,

@@ -126,6 +126,7 @@ pub fn validate_response<B>(
 /// assert_eq!(o.protocols(), ["chat"]);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     protocols: Vec<String>,
     max_head_size: usize,

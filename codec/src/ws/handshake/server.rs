@@ -46,6 +46,7 @@ pub type SubprotocolChoice = Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync
 /// assert_eq!(opts.max_head_size(), 8192);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct AcceptOptions {
     max_head_size: usize,
     handshake_timeout: Option<Duration>,

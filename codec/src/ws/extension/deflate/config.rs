@@ -41,6 +41,7 @@ pub const DEFAULT_MEM_LEVEL: u8 = 8;
 /// assert_eq!(DeflateConfig::default().server_max_window_bits(), 15);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeflateConfig {
     enabled: bool,
     server_max_window_bits: u8,
