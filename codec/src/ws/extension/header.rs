@@ -183,6 +183,13 @@ impl fmt::Display for Extension<'_> {
 }
 
 /// What the parser expected and did not find.
+///
+/// ```
+/// use pushcodec::ws::extension::header::{parse_extensions, HeaderErrorKind};
+/// let kind = |v| parse_extensions(v).unwrap_err().kind();
+/// assert_eq!(kind("permessage-deflate; =15"), HeaderErrorKind::ExpectedParamName);
+/// assert_eq!(kind("a; b=\"c"), HeaderErrorKind::UnterminatedQuotedString);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeaderErrorKind {

@@ -13,6 +13,15 @@
 //! status, upgrade headers, `Sec-WebSocket-Accept`, chosen subprotocol, no
 //! extension we did not offer).
 //!
+//! ```
+//! use pushcodec::ws::handshake::{client_request, server_response, validate_response};
+//! // The http-types path, for servers that read the request themselves:
+//! let (request, key) = client_request("ws://example.com/chat").unwrap();
+//! let response = server_response(&request).unwrap();
+//! assert_eq!(response.status(), 101);
+//! assert_eq!(validate_response(&response, &key, &[]).unwrap(), None); // no subprotocol
+//! ```
+//!
 //! | file | job |
 //! | --- | --- |
 //! | `head.rs` | reading a head (bounded in size, header count and — by the callers — time), parsing it |
