@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end checks of token-server as a person and a proxy see it:
 #  1. headless Chromium (playwright-core, Debian's /usr/bin/chromium) drives the
-#     page over WebSocket and SSE, presses Stop, watches an SSE reconnect;
+#     page over WebSocket, SSE and fetch, presses Stop, watches an SSE
+#     reconnect; once against servers on the in-memory store, once against
+#     servers on Redis (a redis-server of its own on a loopback port);
 #  2. real nginx with examples/nginx.conf: tokens arrive one by one through
 #     the proxy for both protocols (the first long before the last).
-# Installs what it needs (apt: chromium, nginx; npm ci in examples/e2e).
+# Installs what it needs (apt: chromium, nginx, redis-server; npm ci in examples/e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,6 +17,7 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "e2e: installing ${need_apt[*]}"
   apt-get update -qq
@@ -35,10 +38,19 @@ wait_http() { for _ in $(seq 100); do curl -fsS -o /dev/null "$1" 2>/dev/null &&
 P1=$(free_port); P2=$(free_port)
 "$BIN/token-server" --addr "127.0.0.1:$P1" & pids+=($!)
 "$BIN/token-server" --addr "127.0.0.1:$P2" --max-tokens 40 --debug-drop-sse-after 10 & pids+=($!)
-wait_http "http://127.0.0.1:$P1/"; wait_http "http://127.0.0.1:$P2/"
+RP=$(free_port); RDIR=$(mktemp -d)
+redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --dir "$RDIR" --loglevel warning >/dev/null & pids+=($!)
+for _ in $(seq 100); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+R1=$(free_port); R2=$(free_port)
+"$BIN/token-server" --addr "127.0.0.1:$R1" --redis "redis://127.0.0.1:$RP" & pids+=($!)
+"$BIN/token-server" --addr "127.0.0.1:$R2" --redis "redis://127.0.0.1:$RP" --max-tokens 40 --debug-drop-sse-after 10 & pids+=($!)
+for p in $P1 $P2 $R1 $R2; do wait_http "http://127.0.0.1:$p/healthz"; done
 
-echo "=== e2e: page in headless Chromium"
-(cd examples/e2e && BASE="http://127.0.0.1:$P1" FLAKY_BASE="http://127.0.0.1:$P2" OUT="$OUT" timeout 300 node page.e2e.mjs)
+for store in memory redis; do
+  if [ $store = memory ]; then base=$P1; flaky=$P2; else base=$R1; flaky=$R2; fi
+  echo "=== e2e: page in headless Chromium ($store store)"
+  (cd examples/e2e && TAG=$store BASE="http://127.0.0.1:$base" FLAKY_BASE="http://127.0.0.1:$flaky" OUT="$OUT" timeout 300 node page.e2e.mjs)
+done
 
 echo "=== e2e: through nginx (examples/nginx.conf)"
 NP=$(free_port)

@@ -103,12 +103,36 @@ start() { # start NAME PORT CMD...: runs CMD in the background, logs to LOGDIR/N
   wait_port "$port" "$name"
 }
 
-ECHO_PORT=$(free_port); SMALL_PORT=$(free_port); SSE_PORT=$(free_port)
-start ws-echo "$ECHO_PORT" "$BIN/ws-echo" --addr "127.0.0.1:$ECHO_PORT"
-start ws-echo-1MiB "$SMALL_PORT" "$BIN/ws-echo" --addr "127.0.0.1:$SMALL_PORT" --max-message-size 1048576
+# One pair of ws-echo servers (default limits, and a 1 MiB limit for the
+# 1009 checks) per third-party client, each logging what it agreed with
+# every connection (RUST_LOG=ws_echo=debug: "open, extensions: ..."), so
+# that the server's side of the permessage-deflate negotiation is checked
+# per client (server_agreed below).
+start_echo_pair() { # start_echo_pair CLIENT: sets ECHO_URL, SMALL_URL, ECHO_LOG
+  local port small
+  port=$(free_port); small=$(free_port)
+  NO_COLOR=1 RUST_LOG=ws_echo=debug start "ws-echo-$1" "$port" "$BIN/ws-echo" --addr "127.0.0.1:$port"
+  NO_COLOR=1 RUST_LOG=ws_echo=debug start "ws-echo-1MiB-$1" "$small" "$BIN/ws-echo" --addr "127.0.0.1:$small" --max-message-size 1048576
+  ECHO_URL="ws://127.0.0.1:$port/"; SMALL_URL="ws://127.0.0.1:$small/"; ECHO_LOG="$LOGDIR/ws-echo-$1.log"
+}
+# server_agreed NAME LOG NEEDLE...: every NEEDLE is what ws-echo agreed with
+# some connection ("open, extensions: NEEDLE"), counted as one check.
+server_agreed() {
+  local name=$1 log=$2; shift 2
+  local missing_needles=() n
+  for n in "$@"; do
+    grep -qF "open, extensions: $n" "$log" || missing_needles+=("$n")
+  done
+  if [ ${#missing_needles[@]} = 0 ]; then
+    echo "ok $name: ws-echo agreed $(printf '[%s] ' "$@")($(grep -cF 'open, extensions: permessage-deflate' "$log") deflate connections)"
+    TOTAL_PASSED=$((TOTAL_PASSED + 1))
+  else
+    echo "FAIL $name: ws-echo's log ($log) lacks $(printf '[%s] ' "${missing_needles[@]}")"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1)); FAILED_SUITES+=("$name")
+  fi
+}
+SSE_PORT=$(free_port)
 start sse-interop-server "$SSE_PORT" "$BIN/sse-interop-server" --addr "127.0.0.1:$SSE_PORT" --max-seconds 600
-ECHO_URL="ws://127.0.0.1:$ECHO_PORT/"
-SMALL_URL="ws://127.0.0.1:$SMALL_PORT/"
 OVERSIZE=1048577
 
 # ------------------------------------------------------------------ suites
@@ -135,14 +159,29 @@ run_suite() { # run_suite NAME CMD...: runs, echoes output, adds its closing lin
 }
 
 # WebSocket: third-party clients against pushcodec's ws-echo server.
+# Each client checks the 101's Sec-WebSocket-Extensions (or ws.extensions);
+# server_agreed checks ws-echo's side of the same negotiations.
 if [ "$HAVE_PY" = 1 ]; then
+  start_echo_pair python
   run_suite "python websockets client -> ws-echo" "$VENV/bin/python" "$INTEROP/ws_peer.py" client "$ECHO_URL" "$SMALL_URL" "$OVERSIZE"
+  server_agreed "ws-echo's side of python websockets' offers" "$ECHO_LOG" \
+    "permessage-deflate" "permessage-deflate; server_max_window_bits=9" \
+    "permessage-deflate; server_max_window_bits=8" "permessage-deflate; client_max_window_bits=10" \
+    "permessage-deflate; server_no_context_takeover" "permessage-deflate; client_no_context_takeover" \
+    "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9" \
+    "none"
 else missing "python websockets client" "cannot install websockets (requirements.txt)"; fi
 if [ "$HAVE_NODE" = 1 ]; then
+  start_echo_pair node
   run_suite "node ws client -> ws-echo" node "$INTEROP/ws_peer.mjs" client "$ECHO_URL" "$SMALL_URL" "$OVERSIZE"
+  server_agreed "ws-echo's side of node ws' offers" "$ECHO_LOG" \
+    "permessage-deflate; server_no_context_takeover; server_max_window_bits=9" \
+    "permessage-deflate; client_no_context_takeover; client_max_window_bits=10"
 else missing "node ws client" "node/npm or npm ci failed"; fi
 if [ "$HAVE_NODE" = 1 ] && [ "$HAVE_CHROMIUM" = 1 ]; then
+  start_echo_pair chromium
   run_suite "chromium WebSocket -> ws-echo" env CHROMIUM="$CHROMIUM" node "$INTEROP/chromium.mjs" ws "$ECHO_URL" "$SMALL_URL" "$OVERSIZE"
+  server_agreed "ws-echo's side of Chromium's offer" "$ECHO_LOG" "permessage-deflate"
 else missing "chromium WebSocket" "chromium ($CHROMIUM) or playwright-core missing"; fi
 
 # WebSocket: pushcodec's client against third-party echo servers.

@@ -194,3 +194,118 @@ fn stream_reading_allocates_nothing_per_message() {
     );
     assert_eq!(n, 0);
 }
+
+/// A client peer over memory: each read the server makes gets the next
+/// compressed token from a client `MessageCodec` (context takeover, RSV1,
+/// masked); each write the server makes is decoded (inflated) and checked.
+struct DeflatePeer {
+    codec: MessageCodec,
+    tokens: Vec<Message>,
+    next: usize,
+    inbound: BytesMut,
+    outbound: BytesMut,
+    echoed: usize,
+}
+
+impl tokio::io::AsyncRead for DeflatePeer {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.inbound.is_empty() {
+            let m = this.tokens[this.next % this.tokens.len()].clone();
+            this.next += 1;
+            this.codec.encode(m, &mut this.inbound).unwrap();
+        }
+        let n = buf.remaining().min(this.inbound.len());
+        buf.put_slice(&this.inbound.split_to(n));
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for DeflatePeer {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        this.outbound.extend_from_slice(buf);
+        while let Some(m) = this.codec.decode(&mut this.outbound).unwrap() {
+            assert_eq!(m, this.tokens[this.echoed % this.tokens.len()]);
+            this.echoed += 1;
+        }
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// permessage-deflate through the whole stream, both directions, context
+/// takeover both ways: a server reads compressed tokens (inflated, UTF-8
+/// checked) and echoes each one compressed (sync-flushed, written) —
+/// 0 allocations per message in steady state, the peer's codec included.
+#[test]
+fn deflate_stream_echo_allocates_nothing_per_message() {
+    use futures_util::{SinkExt, StreamExt};
+    use pushcodec::ws::extension::deflate::DeflateParams;
+    use pushcodec::ws::handshake::Negotiated;
+    use pushcodec::ws::{WebSocketConfig, WebSocketStream};
+    use std::task::Poll;
+    let cfg = WebSocketConfig::default();
+    let params = DeflateParams::default();
+    let tokens: Vec<Message> = (0..64)
+        .map(|i| {
+            Message::text(format!(
+                r#"{{"type":"token","index":{i},"text":" wörd{}"}}"#,
+                i * 7 % 13
+            ))
+        })
+        .collect();
+    let peer = DeflatePeer {
+        codec: MessageCodec::with_deflate(Role::Client, &cfg, Some(params)),
+        tokens,
+        next: 0,
+        inbound: BytesMut::new(),
+        outbound: BytesMut::new(),
+        echoed: 0,
+    };
+    let negotiated = Negotiated::new(None, Some(params));
+    let mut ws =
+        WebSocketStream::from_negotiated(peer, Role::Server, cfg, negotiated, BytesMut::new());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut run = |rounds: usize| {
+        for _ in 0..rounds {
+            let m = match ws.poll_next_unpin(&mut cx) {
+                Poll::Ready(Some(Ok(m))) => m,
+                other => panic!("unexpected {other:?}"),
+            };
+            assert!(matches!(ws.poll_ready_unpin(&mut cx), Poll::Ready(Ok(()))));
+            ws.start_send_unpin(m).unwrap();
+            assert!(matches!(ws.poll_flush_unpin(&mut cx), Poll::Ready(Ok(()))));
+        }
+    };
+    run(2000);
+    let before = allocs();
+    run(ROUNDS);
+    let n = allocs() - before;
+    let echoed = ws.get_ref().echoed;
+    println!(
+        "WebSocketStream with permessage-deflate: {} allocations per echoed message",
+        n as f64 / ROUNDS as f64
+    );
+    assert_eq!(echoed, 2000 + ROUNDS);
+    assert_eq!(n, 0);
+}

@@ -65,6 +65,29 @@ export async function browserApiChecks(WebSocketImpl, url, oversizeUrl, oversize
     const c = await ws.closed;
     if (c.code !== 4001 || !c.wasClean) throw new Error(`close event ${JSON.stringify(c)}, expected the echo 4001, clean`);
   }
+  // permessage-deflate (RFC 7692): the client offers it (browsers always
+  // do), the server must have agreed (ws.extensions), and compressed
+  // messages go through both ways: token-sized, 300 KB of text, 1 MiB of
+  // binary.
+  async function deflate() {
+    const ws = await open(url);
+    if (!/permessage-deflate/.test(ws.extensions)) throw new Error(`ws.extensions ${JSON.stringify(ws.extensions)}`);
+    const msgs = [];
+    for (let i = 0; i < 50; i++) msgs.push(`{"type":"token","index":${i},"text":" word${i % 17}"}`);
+    msgs.push('κόσμε ' + textOf(300000));
+    for (const m of msgs) {
+      ws.send(m);
+      const got = await ws.next();
+      if (got !== m) throw new Error(`echo ${describe(got)} differs from sent ${describe(m)}`);
+    }
+    const bin = binaryOf(1 << 20);
+    ws.send(bin);
+    const got = await ws.next();
+    if (!(got instanceof ArrayBuffer) || !sameBytes(new Uint8Array(got), bin)) throw new Error(`binary echo ${describe(got)} differs`);
+    ws.close(1000);
+    await ws.closed;
+    return ws.extensions;
+  }
   async function oversized() {
     const ws = await open(oversizeUrl);
     ws.send(binaryOf(oversizeBytes));
@@ -78,6 +101,7 @@ export async function browserApiChecks(WebSocketImpl, url, oversizeUrl, oversize
   for (const n of [0, 125, 126, 65536]) checks.push([`text ${n} B`, () => echo(textOf(n))]);
   for (const n of [0, 125, 126, 65536, 16 * 1024 * 1024]) checks.push([`binary ${n} B`, () => echo(binaryOf(n))]);
   checks.push(['client close 4001 + reason, echoed', clientClose]);
+  checks.push(['permessage-deflate negotiated (ws.extensions), compressed echoes', deflate]);
   checks.push([`oversized message (${oversizeBytes} B) -> close 1009`, oversized]);
   const results = [];
   for (const [name, run] of checks) {

@@ -7,15 +7,16 @@
 //       "node-ws client: N passed, M failed", exit 1 on failure.
 //   node ws_peer.mjs server PORT [MAX_SECONDS]
 //       echo server with the "cmd:" commands of ws_peer.py, for
-//       pushcodec's ws-interop-client; 127.0.0.1 only.
+//       pushcodec's ws-interop-client; 127.0.0.1 only; permessage-deflate
+//       on, every message compressed (threshold 0).
 import { WebSocket, WebSocketServer } from 'ws';
 import { browserApiChecks, report } from './ws-checks.mjs';
 
 const MAX = 64 * 1024 * 1024;
 
-function open(url) {
+function open(url, perMessageDeflate = true) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { maxPayload: MAX, perMessageDeflate: true });
+    const ws = new WebSocket(url, { maxPayload: MAX, perMessageDeflate });
     const queue = [];
     const waiters = [];
     ws.on('message', (data, isBinary) => {
@@ -73,6 +74,28 @@ async function expectClose(url, send, code) {
   if (c.code !== code) throw new Error(`close ${c.code} ${c.reason}, expected ${code}`);
 }
 
+// permessage-deflate with `offer` (ws's perMessageDeflate options): the
+// parameters the server agreed to must include `expect`; then compressed
+// messages both ways.
+async function deflateParams(url, offer, expect) {
+  const ws = await open(url, { ...offer, threshold: 0 });
+  const pmd = ws._extensions['permessage-deflate'];
+  if (!pmd) throw new Error(`not negotiated: ${ws.extensions}`);
+  for (const [k, v] of Object.entries(expect)) {
+    if (pmd.params[k] !== v) throw new Error(`agreed ${JSON.stringify(pmd.params)}, expected ${k}=${v}`);
+  }
+  const msgs = [];
+  for (let i = 0; i < 50; i++) msgs.push(Buffer.from(`{"type":"token","index":${i}}`));
+  msgs.push(Buffer.from('pushcodec '.repeat(30000)));
+  for (const m of msgs) {
+    ws.send(m, { binary: false });
+    const got = await ws.next();
+    if (got.isBinary || !got.data.equals(m)) throw new Error(`echo of ${m.length} bytes differs`);
+  }
+  ws.close(1000);
+  await ws.closed;
+}
+
 async function runClient(url, oversizeUrl, oversizeBytes) {
   const results = await browserApiChecks(WebSocket, url, oversizeUrl, oversizeBytes);
   const extra = [
@@ -86,6 +109,14 @@ async function runClient(url, oversizeUrl, oversizeBytes) {
         ws.send(Buffer.from([0xf0, 0x9f]), { binary: false, fin: false });
         ws.send(Buffer.from([0x98]), { binary: false, fin: true });
       }, 1007)],
+    ['permessage-deflate offering serverMaxWindowBits 9 + serverNoContextTakeover', () =>
+      deflateParams(url, { serverMaxWindowBits: 9, serverNoContextTakeover: true },
+        { server_max_window_bits: 9, server_no_context_takeover: true })],
+    ['permessage-deflate offering clientMaxWindowBits 10 + clientNoContextTakeover', () =>
+      deflateParams(url, { clientMaxWindowBits: 10, clientNoContextTakeover: true },
+        { client_max_window_bits: 10, client_no_context_takeover: true })],
+    ['permessage-deflate bomb (64 MiB of zeros) -> close 1009', () =>
+      expectClose(oversizeUrl, (ws) => ws.send(Buffer.alloc(64 << 20), { binary: true }), 1009)],
   ];
   for (const [name, run] of extra) {
     try {
@@ -100,7 +131,7 @@ async function runClient(url, oversizeUrl, oversizeBytes) {
 
 function runServer(port, maxSeconds) {
   let lastClose = null;
-  const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: MAX, perMessageDeflate: false });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: MAX, perMessageDeflate: { threshold: 0 } });
   wss.on('listening', () => console.log(`listening ${wss.address().port}`));
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
@@ -129,6 +160,9 @@ function runServer(port, maxSeconds) {
       } else if (name === 'ping') {
         ws.once('pong', (p) => ws.send(p.toString() === 'srv-ping' ? 'pong ok' : `wrong pong ${p}`));
         ws.ping('srv-ping');
+      } else if (name === 'extensions') {
+        const pmd = ws._extensions['permessage-deflate'];
+        ws.send(pmd ? `permessage-deflate ${JSON.stringify(pmd.params)}` : 'none');
       } else if (name === 'last-close') {
         for (let i = 0; i < 40 && lastClose === null; i++) await new Promise((r) => setTimeout(r, 50));
         ws.send(lastClose === null ? 'None None' : lastClose);

@@ -7,10 +7,13 @@
 
 Client: runs a fixed list of checks, prints "ok NAME" / "FAIL NAME: why" and
 a closing line "python-websockets client: N passed, M failed"; exit status 1
-on any failure. Every check is bounded in time.
+on any failure. Every check is bounded in time. websockets offers
+permessage-deflate by default (RFC 7692); the checks also offer each
+parameter and check what pushcodec's server agreed to.
 
 Server: echoes every message as received (type kept); a text message starting
-with "cmd:" is a command instead (see COMMANDS in serve()). Listens on
+with "cmd:" is a command instead (see COMMANDS in serve()). permessage-deflate
+is on (websockets' defaults: 12-bit windows both ways, memLevel 5). Listens on
 127.0.0.1 only, prints "listening PORT" when ready, stops after --max-seconds.
 """
 
@@ -20,6 +23,7 @@ import sys
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 CHECK_TIMEOUT = 60
 MAX = 64 * 1024 * 1024
@@ -108,6 +112,49 @@ async def check_oversized(url, size):
     await expect_closed_with(url, send, 1009)
 
 
+def tokens():
+    return [f'{{"type":"token","index":{i},"text":" word{i % 17}"}}' for i in range(50)]
+
+
+def agreed(ws):
+    """The Sec-WebSocket-Extensions of the server's 101 ('' if none)."""
+    return ws.response.headers.get("Sec-WebSocket-Extensions", "")
+
+
+async def check_deflate(url, factory, expect):
+    """Offers permessage-deflate (websockets' default offer when factory is
+    None), checks the server's answer contains every string of `expect`,
+    then exchanges compressed messages both ways: tokens, 300 KB of text,
+    1 MiB of binary."""
+    kwargs = {} if factory is None else {"extensions": [factory], "compression": None}
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None, **kwargs) as ws:
+        answer = agreed(ws)
+        assert answer.startswith("permessage-deflate"), f"not negotiated: {answer!r}"
+        for e in expect:
+            assert e in answer, f"answer {answer!r} lacks {e!r}"
+        msgs = tokens() + ["κόσμε " + text_of(300_000), binary_of(1 << 20)]
+        for m in msgs:
+            await ws.send(m)
+            got = await ws.recv()
+            assert got == m, f"echo differs (len {len(got)} vs {len(m)})"
+
+
+async def check_no_deflate(url):
+    async with connect(url, max_size=MAX, proxy=None, ping_interval=None, compression=None) as ws:
+        assert agreed(ws) == "", f"server answered {agreed(ws)!r} to no offer"
+        await ws.send("plain")
+        assert await ws.recv() == "plain"
+
+
+async def check_deflate_bomb(url):
+    """64 MiB of zeros compress to ~64 KB: the 1 MiB server refuses it with
+    1009 while inflating, as soon as the limit is crossed."""
+    async def send(ws):
+        assert agreed(ws).startswith("permessage-deflate"), agreed(ws)
+        await ws.send(b"\x00" * (64 << 20))
+    await expect_closed_with(url, send, 1009)
+
+
 async def run_client(url, oversized_url, oversized):
     checks = [
         ("text 'Hello'", lambda: echo_roundtrip(url, "Hello")),
@@ -125,7 +172,25 @@ async def run_client(url, oversized_url, oversized):
         ("invalid UTF-8 text -> close 1007", lambda: check_invalid_utf8(url)),
         ("invalid UTF-8 across fragments -> close 1007", lambda: check_invalid_utf8_fragmented(url)),
         (f"oversized message ({oversized} B) -> close 1009", lambda: check_oversized(oversized_url, oversized)),
+        ("permessage-deflate, websockets' default offer", lambda: check_deflate(url, None, [])),
+        ("permessage-deflate, no offer -> uncompressed", lambda: check_no_deflate(url)),
+        ("permessage-deflate bomb (64 MiB of zeros) -> close 1009", lambda: check_deflate_bomb(oversized_url)),
     ]
+    F = ClientPerMessageDeflateFactory
+    for name, factory, expect in [
+        ("server_max_window_bits=9", F(server_max_window_bits=9), ["server_max_window_bits=9"]),
+        ("server_max_window_bits=8", F(server_max_window_bits=8), ["server_max_window_bits=8"]),
+        ("client_max_window_bits=10", F(client_max_window_bits=10), ["client_max_window_bits=10"]),
+        ("server_no_context_takeover", F(server_no_context_takeover=True), ["server_no_context_takeover"]),
+        ("client_no_context_takeover", F(client_no_context_takeover=True), ["client_no_context_takeover"]),
+        ("all four, 9-bit windows",
+         F(server_no_context_takeover=True, client_no_context_takeover=True,
+           server_max_window_bits=9, client_max_window_bits=9),
+         ["server_no_context_takeover", "client_no_context_takeover",
+          "server_max_window_bits=9", "client_max_window_bits=9"]),
+    ]:
+        checks.append((f"permessage-deflate offering {name}",
+                       lambda factory=factory, expect=expect: check_deflate(url, factory, expect)))
     passed = failed = 0
     for name, check in checks:
         try:
@@ -169,6 +234,7 @@ async def command(ws, cmd):
     ping               -> ping "srv-ping", then text "pong ok" once the pong came back
     last-close         -> text "CODE REASON" of the last close frame received with a code other than 1000
                           (then forgotten); "None None" if there was none within 2 s
+    extensions         -> text: the Sec-WebSocket-Extensions this server answered ("none" if none)
     """
     name, _, arg = cmd.partition(" ")
     if name == "fragments":
@@ -185,6 +251,8 @@ async def command(ws, cmd):
         waiter = await ws.ping(b"srv-ping")
         await asyncio.wait_for(waiter, 10)
         await ws.send("pong ok")
+    elif name == "extensions":
+        await ws.send(ws.response.headers.get("Sec-WebSocket-Extensions", "none"))
     elif name == "last-close":
         for _ in range(40):  # the previous connection's handler may still be finishing
             if LAST_CLOSE["code"] is not None:
@@ -197,7 +265,7 @@ async def command(ws, cmd):
 
 
 async def run_server(port, max_seconds):
-    async with serve(handler, "127.0.0.1", port, max_size=MAX, ping_interval=None, compression=None) as server:
+    async with serve(handler, "127.0.0.1", port, max_size=MAX, ping_interval=None) as server:
         print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
         await asyncio.sleep(max_seconds)
     return 0

@@ -1,12 +1,15 @@
 //! Running permessage-deflate vectors (RFC 7692): compressed messages
-//! decoded (frames through `FrameCodec` with RSV1 allowed, payloads through
-//! `extension::deflate::Inflater`), messages compressed by `Deflater`, and
-//! offers negotiated by `server_negotiate_str`.
+//! decoded, messages compressed by `Deflater`, and offers negotiated by
+//! `server_negotiate_str`.
 //!
-//! The message assembly here is the RFC 7692 §6 reading of RFC 6455 §5.4
-//! that the connection layer will implement: RSV1 on the first frame makes
-//! the message compressed; RSV1 on a continuation or control frame is a
-//! protocol error (§6.1); each fragment's payload is inflated as it
+//! Each `deflate_messages` vector runs twice, and both must give the
+//! expected result: through the connection layer's own
+//! `MessageCodec::with_deflate`, and through the independent reference
+//! assembler below (frames through `FrameCodec` with RSV1 allowed,
+//! payloads through `extension::deflate::Inflater`), the RFC 7692 §6
+//! reading of RFC 6455 §5.4 written out plainly: RSV1 on the first frame
+//! makes the message compressed; RSV1 on a continuation or control frame
+//! is a protocol error (§6.1); each fragment's payload is inflated as it
 //! arrives, the tail is appended at FIN (§7.2.2); text is UTF-8 after
 //! inflating (§6.1 "subject to the constraints for the original data type
 //! again").
@@ -19,7 +22,7 @@ use pushcodec::ws::extension::deflate::{
 };
 use pushcodec::ws::extension::{DeflateConfig, DeflateError};
 use pushcodec::ws::utf8::Utf8Validator;
-use pushcodec::ws::{self, FrameCodec, OpCode};
+use pushcodec::ws::{self, FrameCodec, Message, MessageCodec, OpCode, WebSocketConfig};
 use serde::Deserialize;
 use tokio_util::codec::Decoder;
 
@@ -194,6 +197,35 @@ impl Decoder for DeflateMessages {
     }
 }
 
+/// The connection layer's decoder, its messages as [`Seen`] (a Close ends
+/// the input, as in the reference).
+struct Connection(MessageCodec);
+
+impl Decoder for Connection {
+    type Item = Seen;
+    type Error = Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Seen>, Error> {
+        let m = self.0.decode(buf).map_err(Error::Frame)?;
+        Ok(m.and_then(seen))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Seen>, Error> {
+        let m = self.0.decode_eof(buf).map_err(Error::Frame)?;
+        Ok(m.and_then(seen))
+    }
+}
+
+fn seen(m: Message) -> Option<Seen> {
+    Some(match m {
+        Message::Text(t) => Seen::Text(t.as_str().to_owned()),
+        Message::Binary(b) => Seen::Binary(b.to_vec()),
+        Message::Ping(b) => Seen::Ping(b.to_vec()),
+        Message::Pong(b) => Seen::Pong(b.to_vec()),
+        Message::Close(_) => return None,
+    })
+}
+
 fn role(v: &Vector) -> Result<ws::Role, String> {
     match v.role {
         Some(Role::Client) => Ok(ws::Role::Client),
@@ -246,45 +278,60 @@ fn run_messages(v: &Vector) -> Result<Vec<String>, String> {
     if reads.len() > 1 {
         modes.push(Mode::AsSplit);
     }
+    let max_frame = v
+        .max_frame_size
+        .unwrap_or(ws::config::DEFAULT_MAX_FRAME_SIZE);
+    let max_message = v
+        .max_message_size
+        .unwrap_or(ws::config::DEFAULT_MAX_MESSAGE_SIZE);
     let mut failures = Vec::new();
     for mode in modes {
-        let decoder = DeflateMessages {
-            frames: FrameCodec::new(
-                role,
-                v.max_frame_size
-                    .unwrap_or(ws::config::DEFAULT_MAX_FRAME_SIZE),
-            )
-            .with_allowed_rsv(0b100),
-            inflater: params.inflater(
-                role,
-                v.max_message_size
-                    .unwrap_or(ws::config::DEFAULT_MAX_MESSAGE_SIZE),
-            ),
+        let config = WebSocketConfig::builder()
+            .max_frame_size(max_frame)
+            .max_message_size(max_message)
+            .build();
+        let connection = Connection(MessageCodec::with_deflate(role, &config, Some(params)));
+        let d = drive_until(connection, &reads, mode, |_| false);
+        check_decoded("MessageCodec", mode, d, &want, &exp, &mut failures);
+        let reference = DeflateMessages {
+            frames: FrameCodec::new(role, max_frame).with_allowed_rsv(0b100),
+            inflater: params.inflater(role, max_message),
             partial: None,
             utf8: Utf8Validator::new(),
         };
-        let d = drive_until(decoder, &reads, mode, |_| false);
-        if d.items != want {
-            failures.push(format!(
-                "{mode}: decoded {:?}{}, expected {want:?}",
-                d.items,
-                d.error
-                    .as_ref()
-                    .map(|e| format!(" then error {e:?}"))
-                    .unwrap_or_default()
-            ));
-            continue;
-        }
-        let got = d.error.as_ref().map(Error::close_code);
-        let wanted = exp.error.as_ref().map(|e| e.close_code);
-        if got != wanted {
-            failures.push(format!(
-                "{mode}: error {:?} (close code {got:?}), expected close code {wanted:?}",
-                d.error
-            ));
-        }
+        let d = drive_until(reference, &reads, mode, |_| false);
+        check_decoded("reference", mode, d, &want, &exp, &mut failures);
     }
     Ok(failures)
+}
+
+fn check_decoded(
+    who: &str,
+    mode: Mode,
+    d: crate::drive::Decoded<Seen, Error>,
+    want: &[Seen],
+    exp: &ExpectMessages,
+    failures: &mut Vec<String>,
+) {
+    if d.items != want {
+        failures.push(format!(
+            "{who}, {mode}: decoded {:?}{}, expected {want:?}",
+            d.items,
+            d.error
+                .as_ref()
+                .map(|e| format!(" then error {e:?}"))
+                .unwrap_or_default()
+        ));
+        return;
+    }
+    let got = d.error.as_ref().map(Error::close_code);
+    let wanted = exp.error.as_ref().map(|e| e.close_code);
+    if got != wanted {
+        failures.push(format!(
+            "{who}, {mode}: error {:?} (close code {got:?}), expected close code {wanted:?}",
+            d.error
+        ));
+    }
 }
 
 fn run_compress(v: &Vector) -> Result<Vec<String>, String> {

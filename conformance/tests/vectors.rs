@@ -166,7 +166,9 @@ fn the_binary_exits_non_zero_on_a_failing_vector() {
 
 #[test]
 fn a_wrong_deflate_vector_is_reported_failing() {
-    // RFC 7692 §7.2.3.1 "Hello" expected as "Hellp": must fail in both modes.
+    // RFC 7692 §7.2.3.1 "Hello" expected as "Hellp": must fail in both
+    // read modes, through both decoders (the connection's MessageCodec and
+    // the reference assembler).
     let file: schema::VectorFile = serde_json::from_str(&one_vector(
         "websocket",
         "RFC 7692",
@@ -176,5 +178,16 @@ fn a_wrong_deflate_vector_is_reported_failing() {
     ))
     .unwrap();
     let failures = run_vector(Protocol::Websocket, &file.vectors[0]);
-    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert_eq!(failures.len(), 4, "{failures:?}");
+    for who in [
+        "MessageCodec, one read",
+        "MessageCodec, byte by byte",
+        "reference, one read",
+        "reference, byte by byte",
+    ] {
+        assert!(
+            failures.iter().any(|f| f.starts_with(who)),
+            "{who}: {failures:?}"
+        );
+    }
 }

@@ -1,7 +1,10 @@
 // Drives token-server's page in headless Chromium as a person would:
-// types a prompt, generates over WebSocket and over SSE, presses Stop, checks
+// types a prompt, generates over WebSocket, SSE and fetch (the
+// OpenAI-compatible endpoint read with a ReadableStream), presses Stop, checks
 // that tokens stop and the status says so, and that an SSE stream whose
-// connection keeps dropping continues without a gap. Saves screenshots.
+// connection keeps dropping continues without a gap. Checks that Chromium
+// negotiates permessage-deflate on /ws and that tokens still arrive one by
+// one (each its own frame, as generated). Saves screenshots.
 //
 //   BASE=http://127.0.0.1:8001 FLAKY_BASE=http://127.0.0.1:8002 OUT=ci-artifacts node page.e2e.mjs
 //
@@ -15,6 +18,8 @@ import assert from "node:assert/strict";
 const BASE = process.env.BASE ?? "http://127.0.0.1:8001";
 const FLAKY = process.env.FLAKY_BASE;
 const OUT = process.env.OUT ?? "ci-artifacts";
+const TAG = process.env.TAG ?? "memory"; // which store the servers use (names the screenshots)
+const LABEL = { ws: "WebSocket", sse: "SSE", fetch: "fetch" };
 mkdirSync(OUT, { recursive: true });
 
 const browser = await chromium.launch({
@@ -37,7 +42,7 @@ async function generateThenStop(transport, shot) {
   page.on("pageerror", (e) => errors.push(e));
   await page.goto(BASE);
   await page.fill("#prompt", `Stream this over ${transport} please`);
-  await page.locator("label", { hasText: transport === "ws" ? "WebSocket" : "SSE" }).click();
+  await page.locator("label", { hasText: LABEL[transport] }).click();
   assert.equal(await page.locator(`input[name=transport][value=${transport}]`).isChecked(), true);
   const started = Date.now();
   await page.click("#generate");
@@ -60,13 +65,54 @@ async function generateThenStop(transport, shot) {
   const text = await page.locator("#text").textContent();
   assert.ok(text.startsWith("You asked about Stream this over"), text.slice(0, 60));
   assert.deepEqual(errors, [], "no script errors on the page");
-  await page.screenshot({ path: `${OUT}/${shot}` });
+  if (transport === "fetch") {
+    // Aborting the fetch closed the connection: the server stopped generating.
+    const stats = await page.waitForFunction(async () => {
+      const s = await (await fetch("/api/stats")).json();
+      return s.chat_generating === 0 && s.chat_cancelled >= 1 ? s : null;
+    }, null, { timeout: 5000, polling: 100 });
+    console.log(`     fetch: server stats after Stop ${JSON.stringify(await stats.jsonValue())}`);
+  }
+  await page.screenshot({ path: `${OUT}/${TAG}-${shot}` });
   console.log(`     ${transport}: first token after ${firstMs} ms (click to DOM), ${atStop} tokens before Stop`);
   await page.close();
 }
 
-await check("WebSocket: generate, tokens appear, Stop stops them", () => generateThenStop("ws", "page-ws-stopped.png"));
+await check(`[${TAG}] WebSocket: generate, tokens appear, Stop stops them`, () => generateThenStop("ws", "page-ws-stopped.png"));
 await check("SSE: generate, tokens appear, Stop stops them", () => generateThenStop("sse", "page-sse-stopped.png"));
+await check("fetch: generate, tokens appear, Stop aborts the request and the generation", () => generateThenStop("fetch", "page-fetch-stopped.png"));
+
+await check("WebSocket: Chromium negotiates permessage-deflate, tokens still arrive one by one", async () => {
+  const page = await browser.newPage();
+  await page.goto(BASE);
+  // The page's own socket is private to its script: ask a second one.
+  const extensions = await page.evaluate(() => new Promise((resolve, reject) => {
+    const w = new WebSocket("ws://" + location.host + "/ws");
+    w.onopen = () => { resolve(w.extensions); w.close(); };
+    w.onerror = () => reject(new Error("cannot open /ws"));
+  }));
+  assert.match(extensions, /^permessage-deflate/, `ws.extensions ${JSON.stringify(extensions)}`);
+  const arrivals = [];
+  page.on("websocket", (ws) => ws.on("framereceived", (f) => {
+    if (String(f.payload).includes('"type":"token"')) arrivals.push(Date.now());
+  }));
+  await page.fill("#prompt", "compressed, one token at a time");
+  await page.locator("label", { hasText: "WebSocket" }).click();
+  await page.click("#generate");
+  await page.waitForFunction(() => window.__tokens.length >= 40, null, { timeout: 20000 });
+  await page.click("#stop");
+  await page.waitForFunction(() => document.querySelector("#status").dataset.state === "stopped", null, { timeout: 5000 });
+  assert.ok(arrivals.length >= 40, `${arrivals.length} token frames`);
+  // The generator makes a token every 35 ms: tokens held back by the
+  // compressor would come in bursts (gaps near 0), not at that pace.
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]).sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)];
+  const bursts = gaps.filter((g) => g < 5).length;
+  assert.ok(median >= 20, `median gap ${median} ms between token frames`);
+  assert.ok(bursts <= gaps.length / 4, `${bursts} of ${gaps.length} gaps under 5 ms`);
+  console.log(`     ws.extensions "${extensions}", ${arrivals.length} token frames, median gap ${median} ms`);
+  await page.close();
+});
 
 if (FLAKY) {
   await check("SSE: EventSource reconnects after drops and the text continues without a gap", async () => {
@@ -80,17 +126,23 @@ if (FLAKY) {
     assert.deepEqual(idx, Array.from({ length: 40 }, (_, i) => i), "every token exactly once, in order");
     const states = await page.evaluate(() => window.__states);
     assert.ok(states.includes("reconnecting"), `status went through reconnecting: ${states}`);
-    await page.screenshot({ path: `${OUT}/page-sse-reconnected-done.png` });
+    await page.screenshot({ path: `${OUT}/${TAG}-page-sse-reconnected-done.png` });
     await page.close();
   });
-  await check("WebSocket: a full generation ends with done", async () => {
-    const page = await browser.newPage();
-    await page.goto(FLAKY);
-    await page.click("#generate");
-    await page.waitForFunction(() => document.querySelector("#status").dataset.state === "done", null, { timeout: 30000 });
-    assert.equal(await tokens(page), 40);
-    await page.close();
-  });
+  for (const transport of ["ws", "fetch"]) {
+    await check(`${LABEL[transport]}: a full generation ends with done`, async () => {
+      const page = await browser.newPage({ viewport: { width: 900, height: 620 } });
+      await page.goto(FLAKY);
+      await page.locator("label", { hasText: LABEL[transport] }).click();
+      await page.click("#generate");
+      await page.waitForFunction(() => document.querySelector("#status").dataset.state === "done", null, { timeout: 30000 });
+      assert.equal(await tokens(page), 40);
+      const idx = await page.evaluate(() => window.__tokens);
+      assert.deepEqual(idx, Array.from({ length: 40 }, (_, i) => i));
+      if (transport === "fetch") await page.screenshot({ path: `${OUT}/${TAG}-page-fetch-done.png` });
+      await page.close();
+    });
+  }
 } else if (process.env.CI) {
   failures++;
   console.log("FAIL FLAKY_BASE not set: the reconnect test must run in CI");

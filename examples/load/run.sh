@@ -13,7 +13,10 @@ echo "fd limit: $(ulimit -n)"
 port=8021
 for n in "${@:-1000 10000}"; do
   for n1 in $n; do
-    ./target/release/token-server --addr 127.0.0.1:$port --max-tokens "${MAX_TOKENS:-3000}" >/dev/null 2>&1 &
+    # token-load's streams all come from 127.0.0.1: lift the per-client cap
+    # (16 by default) and the global ones above N.
+    ./target/release/token-server --addr 127.0.0.1:$port --max-tokens "${MAX_TOKENS:-3000}" \
+      --max-generations-per-client 100000 --max-generations 100000 --max-streams 100000 >/dev/null 2>&1 &
     pid=$!
     sleep 1
     timeout 300 ./target/release/token-load --server http://127.0.0.1:$port \

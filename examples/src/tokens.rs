@@ -44,6 +44,13 @@ pub trait TokenSource: Send + Sync + 'static {
     fn start(&self, prompt: &str) -> TokenStream;
 }
 
+/// A shared source is a source (the server picks one at run time).
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn start(&self, prompt: &str) -> TokenStream {
+        (**self).start(prompt)
+    }
+}
+
 /// The built-in generator: deterministic pseudo-prose seeded by the prompt.
 ///
 /// The same prompt always yields the same tokens (tests rely on it); tokens are

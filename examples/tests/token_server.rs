@@ -1,10 +1,28 @@
 //! End-to-end tests of token-server over real loopback TCP: WebSocket and SSE
 //! streams, stop mid-stream, resume with Last-Event-ID, clean-up after
 //! disconnects, bad input, and the upstream relay against a fake upstream.
+//!
+//! This file runs twice: as itself on the in-memory store, and included by
+//! `token_server_redis.rs` on the Redis store (each test then starts its own
+//! `redis-server`). `crate::STORE` picks the store.
+#![allow(dead_code)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+/// Which store the servers of this test binary use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Memory,
+    Redis,
+}
+
+pub const STORE: Store = Store::Memory;
 
 use futures_util::StreamExt;
 use pushcodec::ws::Message;
 use pushcodec_examples::client::{sse_token_event, SseTokenClient, TokenEvent, WsTokenClient};
+use pushcodec_examples::server::store::RedisStore;
 use pushcodec_examples::server::{serve, AppState, ServerConfig, Stats};
 use pushcodec_examples::tokens::{BuiltinGenerator, TokenSource};
 use pushcodec_examples::upstream::OpenAiUpstream;
@@ -17,7 +35,8 @@ const T: Duration = Duration::from_secs(20);
 
 struct Server {
     addr: String,
-    state: AppState,
+    stats: Box<dyn Fn() -> Stats + Send + Sync>,
+    _redis: Option<support::RedisServer>,
 }
 
 impl Server {
@@ -28,7 +47,7 @@ impl Server {
     async fn wait_stats(&self, what: &str, pred: impl Fn(&Stats) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let s = self.state.stats();
+            let s = (self.stats)();
             if pred(&s) {
                 return;
             }
@@ -44,9 +63,35 @@ impl Server {
 async fn start_with(config: ServerConfig, source: impl TokenSource) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let state = AppState::new(config, source);
-    tokio::spawn(serve(listener, state.clone()));
-    Server { addr, state }
+    // Outside CI without redis-server the Redis binary runs on memory (and
+    // says so); under CI=true `RedisServer::start` fails instead.
+    let redis = match crate::STORE {
+        Store::Redis => support::RedisServer::start(),
+        Store::Memory => None,
+    };
+    match redis {
+        None => {
+            let state = AppState::new(config, source);
+            tokio::spawn(serve(listener, state.clone()));
+            Server {
+                addr,
+                stats: Box::new(move || state.stats()),
+                _redis: None,
+            }
+        }
+        Some(redis) => {
+            let store = RedisStore::connect(&redis.url(), config.store_config())
+                .await
+                .unwrap();
+            let state = AppState::with_store(config, source, store);
+            tokio::spawn(serve(listener, state.clone()));
+            Server {
+                addr,
+                stats: Box::new(move || state.stats()),
+                _redis: Some(redis),
+            }
+        }
+    }
 }
 
 fn generator(delay_ms: u64, n: usize) -> BuiltinGenerator {
@@ -352,6 +397,37 @@ async fn sse_resume_with_last_event_id_has_no_gap_and_no_duplicate() {
 }
 
 #[tokio::test]
+async fn sse_resume_from_a_dropped_token_gets_410_and_after_done_204() {
+    // Keep 10 tokens of 30: a reconnect that needs an older one cannot be
+    // served without a gap.
+    let config = ServerConfig {
+        max_retained_tokens: 10,
+        ..ServerConfig::default()
+    };
+    let srv = start_with(config, generator(0, 30)).await;
+    let c = SseTokenClient::new(&srv.base());
+    let id = c.create("a long answer").await.unwrap();
+    srv.wait_stats("finished", |s| s.generating == 0).await;
+    // The tail is still served: from token 20 on, then done.
+    let (status, mut items) = c.events(&id, Some("19")).await.unwrap();
+    assert_eq!(status, 200);
+    let (tail, done, _) = sse_collect(&mut items, usize::MAX).await;
+    assert_eq!(done.as_deref(), Some("complete"));
+    assert_eq!(
+        strip(tail),
+        numbered(&generator(0, 30).tokens_for("a long answer"))[20..]
+    );
+    // Older tokens are gone: 410, with or without Last-Event-ID.
+    for last in [Some("2"), Some("18"), None] {
+        let (status, _) = c.events(&id, last).await.unwrap();
+        assert_eq!(status, 410, "Last-Event-ID {last:?}");
+    }
+    // After done: 204, which tells EventSource to stop.
+    let (status, _) = c.events(&id, Some("30")).await.unwrap();
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
 async fn sse_stop_mid_stream_ends_with_done_stopped() {
     let srv = start(15, 10_000).await;
     let c = SseTokenClient::new(&srv.base());
@@ -527,6 +603,9 @@ async fn the_page_is_served_with_its_controls() {
         "EventSource",
         "new WebSocket",
         "value=\"sse\"",
+        "value=\"fetch\"",
+        "getReader()",
+        "AbortController",
     ] {
         assert!(body.contains(needle), "page lacks {needle}");
     }

@@ -41,7 +41,7 @@
 //! ```
 
 use super::{UpgradeError, WebSocket};
-use crate::ws::handshake::{server_response_with, AcceptOptions};
+use crate::ws::handshake::{server_handshake, AcceptOptions, Negotiated};
 use crate::ws::{Role, WebSocketConfig, WebSocketStream};
 use ::hyper::upgrade::OnUpgrade;
 use http::{Request, Response};
@@ -77,9 +77,13 @@ pub fn upgrade<B>(req: &mut Request<B>) -> (Response<String>, UpgradeFuture) {
     upgrade_with(req, &AcceptOptions::default())
 }
 
-/// [`upgrade`] with an origin check, a subprotocol choice and the
-/// connection's [`WebSocketConfig`] (see [`AcceptOptions`]; its
-/// `max_head_size` does not apply, hyper has read the head).
+/// [`upgrade`] with an origin check, a subprotocol choice, the
+/// connection's [`WebSocketConfig`] (permessage-deflate included: on by
+/// default, negotiated with
+/// [`server_handshake`]) and a
+/// [`DeflateLimit`](crate::ws::extension::deflate::DeflateLimit) (see
+/// [`AcceptOptions`]; its `max_head_size` does not apply, hyper has read
+/// the head).
 ///
 /// ```
 /// use pushcodec::{integration::hyper::upgrade_with, ws::handshake::AcceptOptions};
@@ -109,8 +113,8 @@ pub fn upgrade_with<B>(
             },
         )
     };
-    let resp = match server_response_with(req, opts) {
-        Ok(resp) => resp,
+    let (resp, negotiated) = match server_handshake(req, opts) {
+        Ok(r) => r,
         Err(e) => return refuse(e.into()),
     };
     let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
@@ -119,7 +123,7 @@ pub fn upgrade_with<B>(
     let fut = UpgradeFuture {
         state: State::Pending {
             on_upgrade,
-            config: Some(opts.config().clone()),
+            config: Some((opts.config().clone(), negotiated)),
         },
     };
     (resp.map(|()| String::new()), fut)
@@ -140,7 +144,7 @@ pub struct UpgradeFuture {
 enum State {
     Pending {
         on_upgrade: OnUpgrade,
-        config: Option<WebSocketConfig>,
+        config: Option<(WebSocketConfig, Negotiated)>,
     },
     Failed(Option<UpgradeError>),
 }
@@ -169,10 +173,12 @@ impl Future for UpgradeFuture {
                 let config = config.take().unwrap_or_default();
                 this.state = State::Failed(None);
                 Poll::Ready(match upgraded {
-                    Ok(upgraded) => Ok(WebSocketStream::from_raw(
+                    Ok(upgraded) => Ok(WebSocketStream::from_negotiated(
                         TokioIo::new(upgraded),
                         Role::Server,
-                        config,
+                        config.0,
+                        config.1,
+                        bytes::BytesMut::new(),
                     )),
                     Err(e) => Err(UpgradeError::Upgrade(e)),
                 })

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::extension::DeflateConfig;
+
 /// Default `max_frame_size`: 16 MiB.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 /// Default `max_message_size`: 64 MiB.
@@ -27,7 +29,21 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// | `keep_alive_interval` | `None` | send a Ping this often (while the connection is open) |
 /// | `keep_alive_timeout` | 20 s | with `keep_alive_interval`: fail the connection (1011, [`Error::KeepAliveTimeout`](super::Error::KeepAliveTimeout)) when nothing arrives this long after a Ping |
 /// | `idle_timeout` | `None` | close the connection (1001, [`Error::IdleTimeout`](super::Error::IdleTimeout)) when no data message was sent or received for this long |
-/// | `utf8_fail_fast` | `true` | validate text inside a frame while it arrives, not only per fragment (RFC 6455 §8.1 "as soon as") |
+/// | `utf8_fail_fast` | `true` | validate text inside a frame while it arrives, not only per fragment (RFC 6455 §8.1 "as soon as"); a compressed frame is then also inflated as it arrives |
+/// | `deflate` | [`DeflateConfig::default`]: on, 15-bit windows, context takeover, level 6 | permessage-deflate (RFC 7692) offered by a client and accepted by a server in the opening handshake; [`DeflateConfig::builder`]`().enabled(false)` turns it off |
+///
+/// permessage-deflate is on by default, as in browsers and Python
+/// `websockets`: it is negotiated by the handshake functions
+/// ([`handshake::accept`](super::handshake::accept),
+/// [`handshake::connect`](super::handshake::connect),
+/// [`handshake::server_handshake`](super::handshake::server_handshake),
+/// the axum and hyper adapters), never by
+/// [`WebSocketStream::from_raw`](super::WebSocketStream::from_raw). A
+/// connection that uses it holds a compressor and a decompressor, built at
+/// the first compressed message of each direction (about 430 KiB at the
+/// defaults; the figures per window size and memory level are in
+/// `BENCHMARKS.md`); a server caps the total with
+/// [`DeflateLimit`](super::extension::deflate::DeflateLimit).
 ///
 /// The three time bounds need tokio's time driver; with all of them `None`
 /// (`close_timeout(None)`), the stream never creates a timer and runs on
@@ -58,6 +74,7 @@ pub struct WebSocketConfig {
     keep_alive_timeout: Duration,
     idle_timeout: Option<Duration>,
     utf8_fail_fast: bool,
+    deflate: DeflateConfig,
 }
 
 impl Default for WebSocketConfig {
@@ -72,6 +89,7 @@ impl Default for WebSocketConfig {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             idle_timeout: None,
             utf8_fail_fast: true,
+            deflate: DeflateConfig::default(),
         }
     }
 }
@@ -192,6 +210,16 @@ impl WebSocketConfig {
     /// ```
     pub fn utf8_fail_fast(&self) -> bool {
         self.utf8_fail_fast
+    }
+
+    /// The permessage-deflate policy (RFC 7692): what the handshake offers
+    /// or accepts, and how this end compresses.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::WebSocketConfig::default().deflate().enabled());
+    /// ```
+    pub fn deflate(&self) -> &DeflateConfig {
+        &self.deflate
     }
 
     /// Whether any time bound is set (then the stream needs tokio's time
@@ -334,6 +362,25 @@ impl WebSocketConfigBuilder {
     /// ```
     pub fn utf8_fail_fast(mut self, on: bool) -> Self {
         self.config.utf8_fail_fast = on;
+        self
+    }
+
+    /// Sets the permessage-deflate policy (default [`DeflateConfig::default`]:
+    /// offered and accepted). A token stream is best served by level 1
+    /// (a fraction of level 6's CPU per small message, nearly its ratio
+    /// with context takeover, see `BENCHMARKS.md`).
+    ///
+    /// ```
+    /// use pushcodec::ws::{extension::DeflateConfig, WebSocketConfig};
+    /// let c = WebSocketConfig::builder()
+    ///     .deflate(DeflateConfig::builder().level(1).build())
+    ///     .build();
+    /// assert_eq!(c.deflate().level(), 1);
+    /// let off = WebSocketConfig::builder().deflate(DeflateConfig::builder().enabled(false).build()).build();
+    /// assert!(!off.deflate().enabled());
+    /// ```
+    pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
+        self.config.deflate = deflate;
         self
     }
 

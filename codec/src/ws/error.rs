@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use super::close::CloseCode;
+use super::extension::DeflateError;
 use super::frame::OpCode;
 
 /// The peer broke a rule of RFC 6455: the connection is failed (§7.1.7)
@@ -108,12 +109,27 @@ pub enum ProtocolError {
         /// The received code.
         code: u16,
     },
+    /// RSV1 on a control frame or a continuation frame: permessage-deflate
+    /// sets it on the first frame of a data message only (RFC 7692 §6.1:
+    /// "MUST NOT set the 'Per-Message Compressed' bit of control frames
+    /// and non-first fragments").
+    #[error("RSV1 set on a {opcode:?} frame (permessage-deflate sets it only on the first frame of a data message, RFC 7692 §6.1)")]
+    CompressedBitMisplaced {
+        /// The frame's opcode.
+        opcode: OpCode,
+    },
+    /// A compressed message (RSV1, RFC 7692 §6) that does not inflate
+    /// (1007) or inflates past `max_message_size` (1009).
+    #[error("permessage-deflate: {0}")]
+    Deflate(#[from] DeflateError),
 }
 
 impl ProtocolError {
     /// The close code for this violation (RFC 6455 §7.4.1): 1007 invalid
-    /// payload data (UTF-8), 1009 message too big, 1002 protocol error for
-    /// the rest. The one place where a protocol error becomes a close code.
+    /// payload data (UTF-8, and a compressed message that does not inflate:
+    /// see [`DeflateError::close_code`]), 1009 message too big (also when
+    /// inflated), 1002 protocol error for the rest. The one place where a
+    /// protocol error becomes a close code.
     ///
     /// ```
     /// use pushcodec::ws::{CloseCode, ProtocolError};
@@ -137,7 +153,11 @@ impl ProtocolError {
             | ProtocolError::UnexpectedContinuation
             | ProtocolError::ExpectedContinuation { .. }
             | ProtocolError::CloseOneByte
-            | ProtocolError::InvalidCloseCode { .. } => CloseCode::PROTOCOL_ERROR,
+            | ProtocolError::InvalidCloseCode { .. }
+            | ProtocolError::CompressedBitMisplaced { .. } => CloseCode::PROTOCOL_ERROR,
+            // Our compressor's failure never reaches the read path; were it
+            // to, it would still be a failed connection.
+            ProtocolError::Deflate(d) => d.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR),
         }
     }
 }
@@ -237,6 +257,10 @@ pub enum CodecError {
     /// A message given to the encoder cannot be sent.
     #[error("cannot send: {0}")]
     InvalidMessage(#[from] MessageError),
+    /// Our compressor failed on a message we were asked to send (a local
+    /// fault, never the peer's: nothing is sent to the peer for it).
+    #[error("cannot send: {0}")]
+    Compress(DeflateError),
 }
 
 impl CodecError {
@@ -299,6 +323,10 @@ pub enum Error {
     /// A message was sent after the closing handshake started.
     #[error("cannot send: the connection is closing or closed")]
     AlreadyClosed,
+    /// Our compressor failed on a message we were asked to send (a local
+    /// fault, never the peer's); the message was not sent.
+    #[error("cannot send: {0}")]
+    Compress(DeflateError),
 }
 
 impl From<CodecError> for Error {
@@ -308,6 +336,7 @@ impl From<CodecError> for Error {
             CodecError::Protocol(p) => Error::Protocol(p),
             CodecError::UnexpectedEof(r) => Error::UnexpectedEof(r),
             CodecError::InvalidMessage(m) => Error::InvalidMessage(m),
+            CodecError::Compress(d) => Error::Compress(d),
         }
     }
 }
@@ -335,7 +364,8 @@ impl Error {
             | Error::UnexpectedEof(_)
             | Error::InvalidMessage(_)
             | Error::CloseTimeout(_)
-            | Error::AlreadyClosed => None,
+            | Error::AlreadyClosed
+            | Error::Compress(_) => None,
         }
     }
 

@@ -162,7 +162,9 @@ impl FrameCodec {
 
     /// Builder: RSV bits (`0b0xxx`, RSV1 = `0b100`) that a negotiated
     /// extension claims and the decoder therefore lets through (RFC 6455
-    /// §5.2). Default: none.
+    /// §5.2), on the first frame of a data message only (the per-message
+    /// bit of RFC 7692 §6.1; on a control frame or a continuation it is
+    /// [`ProtocolError::CompressedBitMisplaced`]). Default: none.
     ///
     /// ```
     /// let c = pushcodec::ws::FrameCodec::server().with_allowed_rsv(0b100); // permessage-deflate's RSV1
@@ -247,6 +249,12 @@ impl FrameCodec {
         if h.rsv & !self.allowed_rsv != 0 {
             return Err(ProtocolError::ReservedBits { rsv: h.rsv });
         }
+        // An allowed bit is a per-message extension's flag (RFC 7692 §6.1:
+        // permessage-deflate's RSV1): it belongs on the first frame of a
+        // data message, never on a control frame or a continuation.
+        if h.rsv != 0 && (h.opcode.is_control() || h.opcode == OpCode::Continuation) {
+            return Err(ProtocolError::CompressedBitMisplaced { opcode: h.opcode });
+        }
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
             (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
@@ -263,7 +271,11 @@ impl FrameCodec {
         }
         if let Some((already, max)) = budget {
             let size = already.saturating_add(h.payload_len);
-            if !h.opcode.is_control() && size > max as u64 {
+            // A compressed message's first frame (RSV1, RFC 7692 §6): its
+            // size on the wire says nothing about the message's, which the
+            // inflater bounds as it inflates.
+            let compressed = h.rsv & 0b100 != 0;
+            if !h.opcode.is_control() && !compressed && size > max as u64 {
                 return Err(ProtocolError::MessageTooBig { size, max });
             }
         }
@@ -360,9 +372,10 @@ pub(crate) enum Decoded {
 }
 
 impl FrameCodec {
-    /// The opcode of the frame whose payload is being buffered, if any.
-    pub(crate) fn pending_opcode(&self) -> Option<OpCode> {
-        self.pending.map(|(h, _)| h.opcode)
+    /// The opcode and RSV bits of the frame whose payload is being
+    /// buffered, if any.
+    pub(crate) fn pending_opcode(&self) -> Option<(OpCode, u8)> {
+        self.pending.map(|(h, _)| (h.opcode, h.rsv))
     }
 
     /// Unmasks, in place, the payload bytes of the pending frame that have
@@ -477,6 +490,31 @@ mod tests {
             .decode(&mut b)
             .unwrap();
         assert_eq!(got, Some(f));
+    }
+
+    /// RFC 7692 §6.1: RSV1 only on the first frame of a data message; on a
+    /// continuation or a control frame it fails from the header (1002).
+    #[test]
+    fn allowed_rsv1_is_refused_on_continuations_and_control_frames() {
+        for opcode in [
+            OpCode::Continuation,
+            OpCode::Ping,
+            OpCode::Pong,
+            OpCode::Close,
+        ] {
+            let mut f = Frame::new(true, opcode, "");
+            f.rsv = 0b100;
+            let mut b = wire(Role::Client, f);
+            let err = FrameCodec::server()
+                .with_allowed_rsv(0b100)
+                .decode(&mut b)
+                .unwrap_err();
+            assert!(
+                matches!(err, CodecError::Protocol(ProtocolError::CompressedBitMisplaced { opcode: o }) if o == opcode),
+                "{err}"
+            );
+            assert_eq!(err.close_code().map(|c| c.0), Some(1002));
+        }
     }
 
     #[test]

@@ -247,6 +247,27 @@ pub struct Fragments {
 }
 
 impl Fragments {
+    /// The frames of a data message whose payload is already what goes on
+    /// the wire (a compressed message, RFC 7692 §6: the opcode is the
+    /// message's, the payload not necessarily UTF-8 for Text), with
+    /// `first_rsv` on its first frame.
+    pub(crate) fn data(
+        opcode: OpCode,
+        payload: Bytes,
+        fragment_size: Option<usize>,
+        first_rsv: u8,
+    ) -> Fragments {
+        debug_assert!(matches!(opcode, OpCode::Text | OpCode::Binary));
+        Fragments {
+            opcode,
+            rest: payload,
+            size: fragment_size.map(|n| n.max(1)),
+            first_rsv: first_rsv & 0x7,
+            started: false,
+            done: false,
+        }
+    }
+
     /// Sets the RSV bits (`0b0xxx`) of the message's first frame: the hook
     /// for a per-message extension such as permessage-deflate, which sets
     /// RSV1 on the first frame of a compressed message (RFC 7692 §6).

@@ -40,6 +40,15 @@ enum Kind {
 }
 
 impl Kind {
+    /// The target's `max_message_size` as started here (ws-echo's default,
+    /// the token server's `ServerConfig::max_ws_message`).
+    fn max_message(self) -> u64 {
+        match self {
+            Kind::Echo => 64 * MIB,
+            Kind::TokenServer => 64 * 1024,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Kind::Echo => "ws-echo",
@@ -177,18 +186,34 @@ fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
 }
 
 fn request_head(addr: SocketAddr, path: &str) -> String {
+    request_head_with(addr, path, "")
+}
+
+fn request_head_with(addr: SocketAddr, path: &str, extra: &str) -> String {
     format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
     )
 }
 
 /// Connects and completes the handshake by hand; returns the socket and
 /// any bytes read after the 101 head.
 async fn connect(addr: SocketAddr, path: &str) -> Result<(TcpStream, BytesMut), String> {
+    connect_with(addr, path, "")
+        .await
+        .map(|(tcp, buf, _)| (tcp, buf))
+}
+
+/// [`connect`] with `extra` header lines in the request; also returns the
+/// 101 head.
+async fn connect_with(
+    addr: SocketAddr,
+    path: &str,
+    extra: &str,
+) -> Result<(TcpStream, BytesMut, String), String> {
     let mut tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    tcp.write_all(request_head(addr, path).as_bytes())
+    tcp.write_all(request_head_with(addr, path, extra).as_bytes())
         .await
         .map_err(|e| e.to_string())?;
     let mut buf = BytesMut::with_capacity(1024);
@@ -197,8 +222,9 @@ async fn connect(addr: SocketAddr, path: &str) -> Result<(TcpStream, BytesMut), 
             if !buf.starts_with(b"HTTP/1.1 101") {
                 return Err(format!("no 101: {:?}", String::from_utf8_lossy(&buf[..i])));
             }
+            let head = String::from_utf8_lossy(&buf[..i]).into_owned();
             let _ = buf.split_to(i + 4);
-            return Ok((tcp, buf));
+            return Ok((tcp, buf, head));
         }
         if tcp.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
             return Err("closed during the handshake".into());
@@ -274,51 +300,112 @@ struct Case {
     name: &'static str,
     /// RSS growth bound, bytes.
     rss_bound: u64,
+    /// The bound is `rss_bound` plus the target's `max_message_size`.
+    plus_max_message: bool,
     bound_text: &'static str,
+}
+
+impl Case {
+    fn bound(&self, kind: Kind) -> u64 {
+        self.rss_bound
+            + if self.plus_max_message {
+                kind.max_message()
+            } else {
+                0
+            }
+    }
 }
 
 const CASES: &[Case] = &[
     Case {
         name: "ping-flood",
         rss_bound: 16 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +16 MiB; reading pauses",
     },
     Case {
         name: "pong-flood",
         rss_bound: 16 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +16 MiB",
     },
     Case {
         name: "one-byte-writes",
         rss_bound: 16 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +16 MiB; message intact",
     },
     Case {
         name: "65536-fragments",
         rss_bound: 16 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +16 MiB",
     },
     Case {
         name: "2^63-1-header",
         rss_bound: 4 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +4 MiB; close 1009",
     },
     Case {
         name: "1100-trickling-heads",
         rss_bound: 48 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +48 MiB",
     },
     Case {
         name: "64MiB-to-non-reader",
         rss_bound: 96 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +96 MiB (the message is 64 MiB), released after",
     },
     Case {
         name: "1000-vanished-peers",
         rss_bound: 48 * MIB,
+        plus_max_message: false,
         bound_text: "RSS +48 MiB",
     },
+    Case {
+        name: "1GiB-deflate-bomb",
+        // max_message_size (ws-echo: 64 MiB) plus a window, the zlib
+        // states and the read buffer: 2 MiB of slack.
+        rss_bound: 2 * MIB,
+        plus_max_message: true,
+        bound_text: "RSS + max_message_size + 2 MiB; close 1009; released after",
+    },
 ];
+
+/// One binary message of `mib` MiB of zeros compressed with
+/// permessage-deflate (context takeover) in 1 MiB pieces, one masked frame
+/// each: about 1 KiB per MiB on the wire.
+fn deflate_bomb(mib: usize) -> Vec<u8> {
+    use pushcodec::ws::extension::{deflate::Deflater, DeflateConfig};
+    let mut d = Deflater::new(15, false, &DeflateConfig::default());
+    let zeros = vec![0u8; 1 << 20];
+    let mut pieces = Vec::new();
+    for _ in 0..2 {
+        let mut piece = BytesMut::new();
+        d.compress_fragment(&zeros, false, &mut piece)
+            .expect("compress");
+        pieces.push(piece);
+    }
+    // Past the first piece the window is all zeros: every later piece
+    // compresses to the same bytes (checked by codec/tests/ws_deflate.rs).
+    let mut wire = Vec::new();
+    for i in 0..mib {
+        let op = if i == 0 {
+            OpCode::Binary
+        } else {
+            OpCode::Continuation
+        };
+        let mut f = frame(i + 1 == mib, op, &pieces[i.min(1)]);
+        if i == 0 {
+            f[0] |= 0x40; // RSV1: compressed (RFC 7692 §6)
+        }
+        wire.extend(f);
+    }
+    wire
+}
 
 /// Writes `data` repeatedly until `dur` passes; returns the bytes written
 /// and whether a write stayed blocked for 500 ms (TCP backpressure).
@@ -576,6 +663,55 @@ async fn attack(case: &str, kind: Kind, addr: SocketAddr, pid: u32) -> Result<Ou
                 out.failed = Some("not every vanished peer was failed with 1011".into());
             }
         }
+        "1GiB-deflate-bomb" => {
+            let (mut tcp, buf, head) = connect_with(
+                addr,
+                path,
+                "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+            )
+            .await?;
+            if !head
+                .to_ascii_lowercase()
+                .contains("sec-websocket-extensions: permessage-deflate")
+            {
+                return Err(format!("permessage-deflate not negotiated: {head:?}"));
+            }
+            let bomb = deflate_bomb(1024);
+            let wire_len = bomb.len();
+            let (mut rd, mut wr) = tcp.split();
+            let writer = async {
+                let _ = tokio::time::timeout(Duration::from_secs(10), wr.write_all(&bomb)).await;
+            };
+            let reader = async {
+                let mut dec = FrameCodec::client().with_max_frame_size(usize::MAX >> 1);
+                let mut buf = buf;
+                let end = tokio::time::Instant::now() + Duration::from_secs(10);
+                loop {
+                    while let Ok(Some(f)) = dec.decode(&mut buf) {
+                        if f.opcode == OpCode::Close && f.payload.len() >= 2 {
+                            return Some(u16::from_be_bytes([f.payload[0], f.payload[1]]));
+                        }
+                    }
+                    match tokio::time::timeout_at(end, rd.read_buf(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        _ => return None,
+                    }
+                }
+            };
+            let ((), code) = tokio::join!(writer, reader);
+            out.close
+                .push(code.map_or("none".into(), |c| c.to_string()));
+            out.note = format!(
+                "{:.1} MiB on the wire inflating to 1 GiB",
+                wire_len as f64 / MIB as f64
+            );
+            if code != Some(1009) {
+                out.failed = Some(format!("expected close 1009, got {code:?}"));
+            }
+            drop(tcp);
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            out.rss_after = Some(rss_of(pid));
+        }
         other => return Err(format!("unknown case {other}")),
     }
     Ok(out)
@@ -584,7 +720,7 @@ async fn attack(case: &str, kind: Kind, addr: SocketAddr, pid: u32) -> Result<Ou
 struct Row {
     target: &'static str,
     case: &'static str,
-    bound: &'static str,
+    bound: String,
     rss_growth: u64,
     rss_after: Option<u64>,
     slowest_probe: Duration,
@@ -597,7 +733,15 @@ async fn run_case(case: &'static Case, kind: Kind, bin_dir: &str) -> Row {
     let mut row = Row {
         target: kind.name(),
         case: case.name,
-        bound: case.bound_text,
+        bound: if case.plus_max_message {
+            format!(
+                "{} (+{:.1} MiB)",
+                case.bound_text,
+                case.bound(kind) as f64 / MIB as f64
+            )
+        } else {
+            case.bound_text.into()
+        },
         rss_growth: 0,
         rss_after: None,
         slowest_probe: Duration::ZERO,
@@ -662,11 +806,11 @@ async fn run_case(case: &'static Case, kind: Kind, bin_dir: &str) -> Row {
         Ok(Err(e)) => row.pass = Err(e),
         Err(_) => row.pass = Err("case did not end within 30 s".into()),
     }
-    if row.pass.is_ok() && row.rss_growth > case.rss_bound {
+    if row.pass.is_ok() && row.rss_growth > case.bound(kind) {
         row.pass = Err(format!(
-            "RSS grew {:.1} MiB (bound {} MiB)",
+            "RSS grew {:.1} MiB (bound {:.1} MiB)",
             row.rss_growth as f64 / MIB as f64,
-            case.rss_bound / MIB
+            case.bound(kind) as f64 / MIB as f64
         ));
     }
     if row.pass.is_ok() && row.slowest_probe > SERVED_WITHIN {

@@ -11,10 +11,17 @@
 //! `close CODE REASON`, `ping`, `last-close`), see `interop/ws_peer.py`.
 //! Prints `ok NAME` / `FAIL NAME: why` and `ws-interop-client vs PEER: N
 //! passed, M failed`; exits 1 on any failure. Every check has a time limit.
+//!
+//! permessage-deflate (RFC 7692) is offered by default, so every check runs
+//! compressed when the peer accepts it; the `permessage-deflate` checks
+//! also offer each parameter, compare what was agreed on both ends
+//! (`cmd:extensions` asks the peer), and turn it off.
 #![forbid(unsafe_code)]
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use pushcodec::ws::extension::deflate::DeflateParams;
+use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::handshake;
 use pushcodec::ws::{CloseCode, CloseFrame, Message, WebSocketConfig, WebSocketStream};
 use std::future::Future;
@@ -245,6 +252,73 @@ async fn expect_failure(c: &Client, cfg: WebSocketConfig, command: &str, code: u
     Ok(())
 }
 
+/// Messages a compressed connection should carry: tokens, 300 KB of text,
+/// 1 MiB of binary.
+fn deflate_messages() -> Vec<Message> {
+    let mut v: Vec<Message> = (0..50)
+        .map(|i| {
+            Message::text(format!(
+                r#"{{"type":"token","index":{i},"text":" w{}"}}"#,
+                i % 17
+            ))
+        })
+        .collect();
+    v.push(Message::text(format!("κόσμε {}", text_of(300_000))));
+    v.push(Message::binary(binary_of(1 << 20)));
+    v
+}
+
+/// A check of the parameters agreed with the peer.
+type AgreedCheck = fn(&DeflateParams) -> bool;
+
+/// Connects offering `deflate`; `expect` checks what was agreed; the peer
+/// must report the extension too; then the messages of
+/// [`deflate_messages`] are echoed.
+async fn deflate_exchange(c: &Client, deflate: DeflateConfig, expect: AgreedCheck) -> CheckResult {
+    let mut ws = c
+        .connect(WebSocketConfig::builder().deflate(deflate).build())
+        .await?;
+    let Some(agreed) = ws.deflate().copied() else {
+        return Err("permessage-deflate not negotiated".into());
+    };
+    if !expect(&agreed) {
+        return Err(format!("agreed {agreed}, not what was asked"));
+    }
+    send(&mut ws, Message::text("cmd:extensions")).await?;
+    match next_message(&mut ws).await? {
+        Message::Text(t) if t.as_str().starts_with("permessage-deflate") => {}
+        other => return Err(format!("peer reports {}", describe(&other))),
+    }
+    for m in deflate_messages() {
+        send(&mut ws, m.clone()).await?;
+        let got = next_message(&mut ws).await?;
+        if got != m {
+            return Err(format!(
+                "echo was {}, sent {} (agreed {agreed})",
+                describe(&got),
+                describe(&m)
+            ));
+        }
+    }
+    close_normally(ws).await
+}
+
+async fn deflate_off(c: &Client) -> CheckResult {
+    let off = DeflateConfig::builder().enabled(false).build();
+    let mut ws = c
+        .connect(WebSocketConfig::builder().deflate(off).build())
+        .await?;
+    if let Some(p) = ws.deflate() {
+        return Err(format!("agreed {p} without an offer"));
+    }
+    send(&mut ws, Message::text("cmd:extensions")).await?;
+    match next_message(&mut ws).await? {
+        Message::Text(t) if t.as_str() == "none" => {}
+        other => return Err(format!("peer reports {}", describe(&other))),
+    }
+    close_normally(ws).await
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut url = None;
@@ -330,6 +404,53 @@ async fn main() -> ExitCode {
     checks.push((
         format!("message over max_message_size {SMALL_LIMIT} -> 1009"),
         Box::pin(expect_failure(c, small, "cmd:big 1048577", 1009)),
+    ));
+
+    let b = DeflateConfig::builder;
+    let deflate_cases: [(&str, DeflateConfig, AgreedCheck); 6] = [
+        ("default offer", b().build(), |_| true),
+        (
+            "server_max_window_bits=9",
+            b().server_max_window_bits(9).build(),
+            |p| p.server_max_window_bits().is_some_and(|b| b <= 9),
+        ),
+        (
+            "client_max_window_bits=8",
+            b().client_max_window_bits(8).build(),
+            |_| true, // our compressor keeps to 8 whatever the answer
+        ),
+        (
+            "server_no_context_takeover",
+            b().server_no_context_takeover(true).build(),
+            |p| p.server_no_context_takeover(),
+        ),
+        (
+            "client_no_context_takeover",
+            b().client_no_context_takeover(true).build(),
+            |_| true, // a hint: our compressor keeps to it either way
+        ),
+        (
+            "all four, 9-bit windows, level 1",
+            b().server_max_window_bits(9)
+                .client_max_window_bits(9)
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true)
+                .level(1)
+                .build(),
+            |p| {
+                p.server_no_context_takeover() && p.server_max_window_bits().is_some_and(|b| b <= 9)
+            },
+        ),
+    ];
+    for (name, cfg, expect) in deflate_cases {
+        checks.push((
+            format!("permessage-deflate offering {name}: compressed echoes"),
+            Box::pin(deflate_exchange(c, cfg, expect)),
+        ));
+    }
+    checks.push((
+        "permessage-deflate off: no offer, nothing agreed".into(),
+        Box::pin(deflate_off(c)),
     ));
 
     let (mut passed, mut failed) = (0, 0);

@@ -47,9 +47,10 @@ struct Args {
     /// Give up connecting after this many seconds.
     #[arg(long, default_value_t = 120)]
     connect_timeout_secs: u64,
-    /// Server process id, to read its RSS from `/proc/<pid>/status`.
+    /// Server process id, to read its RSS from `/proc/<pid>/status` and its
+    /// CPU time; repeat it for several instances (their sums are reported).
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
 }
 
 /// Shared counters of one run.
@@ -239,7 +240,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .to_string();
     let n_sse = (args.streams as f64 * args.sse_share).round() as usize;
     let n_ws = args.streams - n_sse;
-    let rss_before = args.server_pid.and_then(rss_kib);
+    let rss_all = |pids: &[u32]| -> Option<u64> {
+        (!pids.is_empty()).then(|| pids.iter().map(|&p| rss_kib(p)).sum::<Option<u64>>())?
+    };
+    let cpu_all = |pids: &[u32]| -> Option<f64> {
+        (!pids.is_empty()).then(|| {
+            pids.iter()
+                .map(|p| cpu_secs(&p.to_string()))
+                .sum::<Option<f64>>()
+        })?
+    };
+    let rss_before = rss_all(&args.server_pid);
 
     let stats = Arc::new(Stats::default());
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
@@ -273,16 +284,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let held_at_start = stats.connected.load(Relaxed) - stats.ended_early.load(Relaxed);
-    let server_pid = args.server_pid.map(|p| p.to_string());
-    let cpu0 = (server_pid.as_deref().and_then(cpu_secs), cpu_secs("self"));
+    let cpu0 = (cpu_all(&args.server_pid), cpu_secs("self"));
     let _ = phase_tx.send(Phase::Measuring);
     let tm = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.duration_secs)).await;
     let window = tm.elapsed().as_secs_f64();
     let tokens = stats.tokens_in_window.load(Relaxed);
     let held_at_end = stats.connected.load(Relaxed) - stats.ended_early.load(Relaxed);
-    let rss_after = args.server_pid.and_then(rss_kib);
-    let cpu1 = (server_pid.as_deref().and_then(cpu_secs), cpu_secs("self"));
+    let rss_after = rss_all(&args.server_pid);
+    let cpu1 = (cpu_all(&args.server_pid), cpu_secs("self"));
     let busy = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => (b - a) / window * 100.0,
         _ => f64::NAN,

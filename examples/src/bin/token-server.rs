@@ -3,12 +3,19 @@
 //! ```text
 //! cargo run --release -p pushcodec-examples --bin token-server
 //! # → http://127.0.0.1:8001   (--addr or TOKEN_SERVER_ADDR to change it)
+//! # several instances sharing Redis (behind examples/nginx-cluster.conf):
+//! token-server --addr 127.0.0.1:8001 --redis redis://127.0.0.1:6379
+//! token-server --addr 127.0.0.1:8002 --redis redis://127.0.0.1:6379
 //! ```
+//!
+//! SIGTERM or Ctrl-C shuts down gracefully (see `server::shutdown`).
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use pushcodec_examples::server::{serve, AppState, ServerConfig};
+use pushcodec_examples::server::store::RedisStore;
+use pushcodec_examples::server::{serve_until, shutdown, AppState, ServerConfig};
 use pushcodec_examples::tokens::BuiltinGenerator;
+use pushcodec_examples::tokens::TokenSource;
 use pushcodec_examples::upstream::OpenAiUpstream;
 use std::time::Duration;
 
@@ -40,6 +47,35 @@ struct Args {
     /// Name of the environment variable holding the upstream API key.
     #[arg(long, default_value = "OPENAI_API_KEY")]
     upstream_key_env: String,
+    /// Keep streams in Redis (shared by every instance) instead of memory.
+    #[arg(long, env = "REDIS_URL")]
+    redis: Option<String>,
+    /// Generations running at once in this instance (WebSocket, SSE and
+    /// chat together); more get 429.
+    #[arg(long, default_value_t = 10_000)]
+    max_generations: usize,
+    /// Generations running at once per client address; more get 429.
+    #[arg(long, default_value_t = 16)]
+    max_generations_per_client: usize,
+    /// The Retry-After of a 429, in seconds.
+    #[arg(long, default_value_t = 1)]
+    retry_after_secs: u64,
+    /// A write to a client that makes no progress for this long ends the
+    /// connection (and a WebSocket or chat generation with it).
+    #[arg(long, default_value_t = 10)]
+    send_timeout_secs: u64,
+    /// Count limits per this header's address (set by a trusted proxy, e.g.
+    /// x-real-ip) instead of the TCP peer's.
+    #[arg(long)]
+    client_ip_header: Option<String>,
+    /// SSE streams held in memory at once (running or finished; the oldest
+    /// finished one makes room).
+    #[arg(long, default_value_t = 10_000)]
+    max_streams: usize,
+    /// Seconds generations may run on after SIGTERM before they end with
+    /// reason "shutdown".
+    #[arg(long, default_value_t = 30)]
+    shutdown_grace_secs: u64,
     /// Seconds an SSE stream keeps generating with no client connected.
     #[arg(long, default_value_t = 30)]
     abandon_grace_secs: u64,
@@ -50,19 +86,33 @@ struct Args {
     /// browser's EventSource reconnect can be watched.
     #[arg(long, hide = true)]
     debug_drop_sse_after: Option<u64>,
+    /// Do not negotiate permessage-deflate on /ws.
+    #[arg(long)]
+    no_ws_deflate: bool,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     pushcodec_examples::logging::init();
     let args = Args::parse();
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         abandon_grace: Duration::from_secs(args.abandon_grace_secs),
         retain_finished: Duration::from_secs(args.retain_secs),
+        max_generations: args.max_generations,
+        max_generations_per_client: args.max_generations_per_client,
+        retry_after: Duration::from_secs(args.retry_after_secs),
+        send_timeout: Duration::from_secs(args.send_timeout_secs),
+        client_ip_header: args.client_ip_header.clone(),
+        max_streams: args.max_streams,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         debug_drop_sse_after: args.debug_drop_sse_after,
+        ws_deflate: !args.no_ws_deflate,
         ..ServerConfig::default()
     };
-    let state = match &args.upstream {
+    if args.upstream.is_some() {
+        config.model = args.upstream_model.clone();
+    }
+    let source: std::sync::Arc<dyn TokenSource> = match &args.upstream {
         Some(url) => {
             let key = std::env::var(&args.upstream_key_env).ok();
             let mut up = OpenAiUpstream::new(url, key, &args.upstream_model)?;
@@ -70,17 +120,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 up = up.with_client(pushcodec_examples::tls::client_trusting(path)?);
             }
             tracing::info!("relaying {}", up.url());
-            AppState::new(config, up)
+            std::sync::Arc::new(up)
         }
-        None => AppState::new(
-            config,
-            BuiltinGenerator::new(Duration::from_millis(args.token_delay_ms), args.max_tokens),
-        ),
+        None => std::sync::Arc::new(BuiltinGenerator::new(
+            Duration::from_millis(args.token_delay_ms),
+            args.max_tokens,
+        )),
     };
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    serve(listener, state).await?;
+    match &args.redis {
+        Some(url) => {
+            let store = RedisStore::connect(url, config.store_config()).await?;
+            let state = AppState::with_store(config, source, store);
+            serve_until(listener, state, shutdown::signal()).await?;
+        }
+        None => {
+            tracing::info!("stream store: memory (this process only)");
+            let state = AppState::with_store(
+                config.clone(),
+                source,
+                pushcodec_examples::server::store::MemoryStore::new(config.store_config()),
+            );
+            serve_until(listener, state, shutdown::signal()).await?;
+        }
+    }
     Ok(())
 }

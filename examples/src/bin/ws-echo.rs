@@ -21,12 +21,28 @@
 //! Bad input is answered with the RFC 6455 close code (1002 protocol error,
 //! 1007 invalid UTF-8, 1009 too big) and the connection is closed; a bad
 //! handshake gets a 400/426/431 with the reason.
+//!
+//! permessage-deflate (RFC 7692) is negotiated by default, with every
+//! parameter a client may offer (window bits 8–15, no context takeover
+//! either way); a message that inflates past `--max-message-size` is
+//! refused with 1009 as soon as it does. `--no-deflate` turns it off,
+//! `--deflate-level` sets the compression level (default 6),
+//! `--max-deflate-connections` caps the connections using it at once (past
+//! it the extension is declined; default: no cap). With
+//! `RUST_LOG=ws_echo=debug` each connection logs what was agreed
+//! (`open, extensions: permessage-deflate; ...` or `none`), which the
+//! interop suite checks.
+//!
+//! Logs go through `tracing` to stderr (`RUST_LOG`, default `info`; each
+//! connection's end at `info`, a clean close at `debug`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use pushcodec::ws::extension::deflate::DeflateLimit;
+use pushcodec::ws::extension::DeflateConfig;
 use pushcodec::ws::handshake::{self, AcceptOptions};
 use pushcodec::ws::WebSocketConfig;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -68,16 +84,35 @@ struct Args {
     /// Drop a connection whose echo cannot be sent within this (ms).
     #[arg(long, default_value_t = 30_000)]
     send_timeout_ms: u64,
+    /// Do not negotiate permessage-deflate (RFC 7692).
+    #[arg(long)]
+    no_deflate: bool,
+    /// zlib compression level of echoed messages, 0-9.
+    #[arg(long, default_value_t = 6)]
+    deflate_level: u8,
+    /// Connections allowed to use permessage-deflate at once (default: all).
+    #[arg(long)]
+    max_deflate_connections: Option<usize>,
 }
 
 fn ms(n: u64) -> Option<Duration> {
     (n > 0).then(|| Duration::from_millis(n))
 }
 
-async fn serve(tcp: TcpStream, opts: &AcceptOptions, send_timeout: Duration) -> Result<(), String> {
+async fn serve(
+    tcp: TcpStream,
+    peer: std::net::SocketAddr,
+    opts: &AcceptOptions,
+    send_timeout: Duration,
+) -> Result<(), String> {
     let (mut ws, _) = handshake::accept_with_options(tcp, opts)
         .await
         .map_err(|e| format!("handshake refused: {e}"))?;
+    // What was agreed, for the interop suite to check the server's side.
+    match ws.deflate() {
+        Some(p) => tracing::debug!(%peer, "open, extensions: {p}"),
+        None => tracing::debug!(%peer, "open, extensions: none"),
+    }
     while let Some(msg) = ws.next().await {
         let msg = msg.map_err(|e| format!("closed: {e}"))?;
         // Pings are answered and Close echoed by the stream itself.
@@ -93,13 +128,7 @@ async fn serve(tcp: TcpStream, opts: &AcceptOptions, send_timeout: Duration) -> 
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("ws_echo=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    pushcodec_examples::logging::init();
     let args = Args::parse();
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!("cannot raise the file-descriptor limit: {e}");
@@ -112,13 +141,20 @@ async fn main() -> std::io::Result<()> {
         .keep_alive_timeout(Duration::from_millis(args.keep_alive_timeout_ms))
         .idle_timeout(ms(args.idle_timeout_ms))
         .close_timeout(ms(args.close_timeout_ms))
+        .deflate(
+            DeflateConfig::builder()
+                .enabled(!args.no_deflate)
+                .level(args.deflate_level)
+                .build(),
+        )
         .build();
-    let opts = Arc::new(
-        AcceptOptions::builder()
-            .handshake_timeout(ms(args.handshake_timeout_ms))
-            .config(config)
-            .build(),
-    );
+    let mut opts = AcceptOptions::builder()
+        .handshake_timeout(ms(args.handshake_timeout_ms))
+        .config(config);
+    if let Some(n) = args.max_deflate_connections {
+        opts = opts.deflate_limit(DeflateLimit::new(n));
+    }
+    let opts = Arc::new(opts.build());
     let send_timeout = Duration::from_millis(args.send_timeout_ms.max(1));
     // A deep accept queue: a burst of connections (1,000 at once in the
     // hostile suite) must not overflow it, or a new client's SYN is dropped
@@ -139,6 +175,7 @@ async fn main() -> std::io::Result<()> {
         max_message = args.max_message_size,
         max_frame = args.max_frame_size,
         max_connections = args.max_connections,
+        deflate = !args.no_deflate,
         "listening"
     );
     let slots = Arc::new(Semaphore::new(args.max_connections.max(1)));
@@ -159,9 +196,9 @@ async fn main() -> std::io::Result<()> {
         let _ = tcp.set_nodelay(true);
         let opts = opts.clone();
         tokio::spawn(async move {
-            match serve(tcp, &opts, send_timeout).await {
+            match serve(tcp, peer, &opts, send_timeout).await {
                 Ok(()) => tracing::debug!(%peer, "closed cleanly"),
-                Err(e) => tracing::debug!(%peer, "{e}"),
+                Err(e) => tracing::info!(%peer, "connection ended: {e}"),
             }
             drop(permit);
         });

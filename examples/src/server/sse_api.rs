@@ -12,28 +12,49 @@
 //!
 //! id: 57
 //! event: done
-//! data: {"reason":"complete"}       (or "stopped", "error")
+//! data: {"reason":"complete"}       (or "stopped", "abandoned", "shutdown", "error")
 //! ```
 //!
 //! A token's `id:` is its index, so a reconnect's `Last-Event-ID: n` resumes
 //! at token `n + 1`. The `done` event's id is the token count: a reconnect
 //! after it gets `204 No Content`, which tells `EventSource` to stop
-//! reconnecting (WHATWG HTML §9.2.3).
+//! reconnecting (WHATWG HTML §9.2.3). With the Redis store any instance
+//! serves any stream.
+//!
+//! The generation runs in its own task ([`generate`]), apart from the
+//! responses: a subscriber that goes away or is slow does not hold it up.
 
-use super::streams::{LogRead, StreamState, SubscriberGuard};
-use super::{json_error, AppState};
+use super::limits::{client_ip, too_many, ClientAddr, GenerationPermit};
+use super::store::{
+    AppendOutcome, DoneReason, Follower, LogRead, Producer, StopOutcome, StoreError, StoredToken,
+    StreamStore,
+};
+use super::{json_error, AppState, Shutdown};
+use crate::tokens::TokenStream;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, Stream, StreamExt};
 use http::{HeaderMap, StatusCode};
 use pushcodec::integration::axum::{Event, Sse};
 use pushcodec::sse::{EncodeError, OutgoingEvent};
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// `POST /api/streams` with `{"prompt": "..."}`.
-pub(super) async fn create(State(app): State<AppState>, body: Bytes) -> Response {
+pub(super) async fn create<S: StreamStore>(
+    State(app): State<AppState<S>>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if app.shutdown.is_draining() {
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this instance is shutting down",
+        );
+    }
     if body.len() > app.config.max_prompt_bytes + 1024 {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,18 +79,84 @@ pub(super) async fn create(State(app): State<AppState>, body: Bytes) -> Response
             ),
         );
     }
-    match app.streams.create(app.source.start(&prompt)) {
-        Ok(state) => (
-            StatusCode::CREATED,
-            axum::Json(serde_json::json!({
-                "id": state.id,
-                "events": format!("/api/streams/{}/events", state.id),
-                "stop": format!("/api/streams/{}/stop", state.id),
-            })),
-        )
-            .into_response(),
-        Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+    let ip = client_ip(app.config.client_ip_header.as_deref(), &headers, peer);
+    let permit = match app.limits.acquire(ip) {
+        Ok(p) => p,
+        Err(e) => {
+            app.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+            return too_many(
+                &e,
+                app.limits.retry_after(),
+                serde_json::json!({ "error": e.to_string() }),
+            );
+        }
+    };
+    let id = super::store::new_stream_id();
+    let producer = match app.store.create(&id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("creating a stream: {e}");
+            return json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+        }
+    };
+    tracing::debug!(stream = %id, "sse generation starts");
+    app.shutdown.spawn(generate(
+        producer,
+        app.source.start(&prompt),
+        app.shutdown.clone(),
+        permit,
+    ));
+    (
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({
+            "id": id,
+            "events": format!("/api/streams/{id}/events"),
+            "stop": format!("/api/streams/{id}/stop"),
+        })),
+    )
+        .into_response()
+}
+
+enum Step {
+    Ended(DoneReason),
+    Token(String),
+}
+
+/// Runs one SSE generation: tokens from the source into the store, until
+/// the source ends, a stop arrives (from any instance), the stream is
+/// abandoned, the store fails, or the shutdown deadline passes.
+pub(super) async fn generate<P: Producer>(
+    mut producer: P,
+    mut tokens: TokenStream,
+    shutdown: Shutdown,
+    _permit: GenerationPermit,
+) {
+    let reason = loop {
+        let step = tokio::select! {
+            biased;
+            r = producer.ended() => Step::Ended(r),
+            _ = shutdown.deadline() => Step::Ended(DoneReason::Shutdown),
+            next = tokens.next() => match next {
+                Some(Ok(t)) => Step::Token(t),
+                Some(Err(e)) => Step::Ended(DoneReason::Error(e.to_string())),
+                None => Step::Ended(DoneReason::Complete),
+            },
+        };
+        match step {
+            Step::Ended(r) => break r,
+            Step::Token(t) => match producer.append(t).await {
+                // A source that is always ready (no delay) must not hold the
+                // worker thread: yield when the task's budget is spent.
+                Ok(AppendOutcome::Appended) => tokio::task::consume_budget().await,
+                Ok(AppendOutcome::Ended(r)) => break r,
+                Err(e) => break DoneReason::Error(e.to_string()),
+            },
+        }
+    };
+    // Dropping the token stream cancels the source (timer or upstream request).
+    drop(tokens);
+    tracing::debug!(reason = reason.as_str(), "sse generation ends");
+    producer.finish(reason).await;
 }
 
 fn parse_prompt(body: &[u8]) -> Result<String, String> {
@@ -86,11 +173,22 @@ fn parse_prompt(body: &[u8]) -> Result<String, String> {
 }
 
 /// `POST /api/streams/{id}/stop`.
-pub(super) async fn stop(State(app): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(state) = app.streams.get(&id) else {
-        return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}"));
+pub(super) async fn stop<S: StreamStore>(
+    State(app): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Response {
+    app.metrics.stops.fetch_add(1, Ordering::Relaxed);
+    let outcome = match app.store.stop(&id).await {
+        Ok(o) => o,
+        Err(e) => return json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
-    let stopping = state.request_stop(super::streams::DoneReason::Stopped);
+    let stopping = match outcome {
+        StopOutcome::NotFound => {
+            return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}"))
+        }
+        StopOutcome::Stopping => true,
+        StopOutcome::AlreadyFinished => false,
+    };
     axum::Json(serde_json::json!({
         "id": id,
         "stopped": stopping,
@@ -124,21 +222,40 @@ fn resume_index(headers: &HeaderMap, query: Option<&str>) -> Result<u64, String>
     }
 }
 
+fn unavailable(e: StoreError) -> Response {
+    json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+}
+
 /// `GET /api/streams/{id}/events`.
-pub(super) async fn events(
-    State(app): State<AppState>,
+pub(super) async fn events<S: StreamStore>(
+    State(app): State<AppState<S>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     uri: http::Uri,
 ) -> Response {
-    let Some(state) = app.streams.get(&id) else {
-        return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}"));
-    };
     let next = match resume_index(&headers, uri.query()) {
         Ok(n) => n,
         Err(why) => return json_error(StatusCode::BAD_REQUEST, why),
     };
-    let (produced, finished) = state.produced();
+    if app.shutdown.is_draining() && app.store.shared() {
+        // Another instance serves this stream from the shared store: a 503
+        // makes the proxy retry there at once (a response begun here would
+        // be ended at once, for one more reconnect). With the memory store
+        // the stream lives only here, so it is still served.
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this instance is shutting down",
+        );
+    }
+    if next > 0 {
+        app.metrics.resumes.fetch_add(1, Ordering::Relaxed);
+    }
+    let info = match app.store.info(&id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}")),
+        Err(e) => return unavailable(e),
+    };
+    let (produced, finished) = (info.produced, info.done.is_some());
     if next > produced + 1 || (next == produced + 1 && !finished) {
         return json_error(
             StatusCode::BAD_REQUEST,
@@ -152,18 +269,22 @@ pub(super) async fn events(
         // The client saw `done` already: 204 tells EventSource not to reconnect.
         return StatusCode::NO_CONTENT.into_response();
     }
-    if let LogRead::Gap { first_retained } = state.read_from(next) {
+    if next < info.first_retained {
         return json_error(
             StatusCode::GONE,
-            format!("tokens {next}..{first_retained} are no longer retained; start a new stream"),
+            format!(
+                "tokens {next}..{} are no longer retained; start a new stream",
+                info.first_retained
+            ),
         );
     }
-    let guard = app.streams.attach(state);
-    let items = stream::iter([Ok(Event::retry(app.config.sse_retry))]).chain(subscriber_events(
-        guard,
-        next,
-        app.config.debug_drop_sse_after,
-    ));
+    let follower = match app.store.follow(&id, next).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, format!("no stream with id {id:?}")),
+        Err(e) => return unavailable(e),
+    };
+    let items = stream::iter([Ok(Event::retry(app.config.sse_retry))])
+        .chain(subscriber_events(&app, follower));
     Sse::new(items)
         .keep_alive(Some(app.config.keep_alive))
         .into_response()
@@ -174,30 +295,50 @@ pub(super) async fn events(
 /// event types, numeric ids).
 type Item = Result<Event, EncodeError>;
 
-struct Cursor {
-    guard: SubscriberGuard,
-    next: u64,
+/// Counts a connected subscriber (`/api/stats`, `/metrics`).
+struct SubscriberCount(Arc<super::metrics::Metrics>);
+impl Drop for SubscriberCount {
+    fn drop(&mut self) {
+        self.0.sse_subscribers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+struct Cursor<F> {
+    follower: F,
+    _count: SubscriberCount,
+    metrics: Arc<super::metrics::Metrics>,
+    batch: Vec<StoredToken>,
     pending: VecDeque<Item>,
-    rx: tokio::sync::watch::Receiver<u64>,
     finished: bool,
+    shutdown: Shutdown,
+    /// End the response when draining (another instance can take over).
+    hand_over: bool,
     /// Token events left before a simulated connection drop.
     drop_after: Option<u64>,
 }
 
-/// The events of one subscriber, from token `next` on, ending after `done`.
-fn subscriber_events(
-    guard: SubscriberGuard,
-    next: u64,
-    drop_after: Option<u64>,
-) -> impl Stream<Item = Item> + Send {
-    let rx = guard.state().watch();
+enum Wake {
+    Read(Result<LogRead, StoreError>),
+    HandOver,
+    Deadline,
+}
+
+/// The events of one subscriber, ending after `done`.
+fn subscriber_events<S: StreamStore>(
+    app: &AppState<S>,
+    follower: S::Follower,
+) -> impl Stream<Item = Item> + Send + 'static {
+    app.metrics.sse_subscribers.fetch_add(1, Ordering::SeqCst);
     let cursor = Cursor {
-        guard,
-        next,
+        follower,
+        _count: SubscriberCount(app.metrics.clone()),
+        metrics: app.metrics.clone(),
+        batch: Vec::new(),
         pending: VecDeque::new(),
-        rx,
         finished: false,
-        drop_after,
+        shutdown: app.shutdown.clone(),
+        hand_over: app.store.shared(),
+        drop_after: app.config.debug_drop_sse_after,
     };
     stream::unfold(cursor, |mut c| async move {
         loop {
@@ -207,18 +348,22 @@ fn subscriber_events(
             if c.finished {
                 return None;
             }
-            // Mark the current version seen *before* reading, so a push that
-            // lands between the read and the wait still wakes us.
-            c.rx.borrow_and_update();
-            let state: &Arc<StreamState> = c.guard.state();
-            match state.read_from(c.next) {
-                LogRead::Tokens(tokens) if tokens.is_empty() => {
-                    if c.rx.changed().await.is_err() {
-                        return None;
-                    }
+            c.batch.clear();
+            let wake = tokio::select! {
+                biased;
+                _ = c.shutdown.draining(), if c.hand_over => Wake::HandOver,
+                _ = c.shutdown.deadline() => Wake::Deadline,
+                r = c.follower.next(&mut c.batch) => Wake::Read(r),
+            };
+            match wake {
+                // End the response cleanly: EventSource reconnects elsewhere.
+                Wake::HandOver => return None,
+                Wake::Deadline => {
+                    c.pending.push_back(done_event(&DoneReason::Shutdown, None));
+                    c.finished = true;
                 }
-                LogRead::Tokens(tokens) => {
-                    for (i, text) in tokens {
+                Wake::Read(Ok(LogRead::Tokens)) => {
+                    for (i, text) in c.batch.drain(..) {
                         if c.drop_after == Some(0) {
                             // Simulated network drop: end the response mid-stream.
                             c.finished = true;
@@ -226,32 +371,50 @@ fn subscriber_events(
                         }
                         c.drop_after = c.drop_after.map(|n| n - 1);
                         c.pending.push_back(token_event(i, &text));
-                        c.next = i + 1;
                     }
+                    c.metrics
+                        .tokens_sse
+                        .fetch_add(c.pending.len() as u64, Ordering::Relaxed);
                 }
-                LogRead::Done { reason, done_id } => {
-                    let mut data = serde_json::json!({ "reason": reason.as_str() });
-                    if let super::streams::DoneReason::Error(e) = &reason {
-                        data["error"] = serde_json::Value::from(e.as_str());
-                    }
-                    c.pending.push_back(Event::new(
-                        OutgoingEvent::new(data.to_string())
-                            .event("done")
-                            .id(done_id.to_string()),
-                    ));
+                Wake::Read(Ok(LogRead::Done { reason, done_id })) => {
+                    c.pending.push_back(done_event(&reason, Some(done_id)));
                     c.finished = true;
                 }
-                LogRead::Gap { first_retained } => {
+                Wake::Read(Ok(LogRead::Gap { first_retained })) => {
                     let data = serde_json::json!({
-                        "error": format!("this client fell behind: tokens {}..{first_retained} were dropped from retention", c.next),
+                        "error": format!("this client fell behind: tokens before {first_retained} were dropped from retention"),
                     });
                     c.pending.push_back(Event::new(
                         OutgoingEvent::new(data.to_string()).event("error"),
                     ));
                     c.finished = true;
                 }
+                Wake::Read(Err(e)) => {
+                    // Redis went away: say so, then end (a reconnect gets 503
+                    // until it is back).
+                    tracing::warn!("sse subscriber: {e}");
+                    let data = serde_json::json!({ "error": e.to_string() });
+                    c.pending.push_back(Event::new(
+                        OutgoingEvent::new(data.to_string()).event("error"),
+                    ));
+                    c.pending
+                        .push_back(done_event(&DoneReason::Error(e.to_string()), None));
+                    c.finished = true;
+                }
             }
         }
+    })
+}
+
+fn done_event(reason: &DoneReason, id: Option<u64>) -> Item {
+    let mut data = serde_json::json!({ "reason": reason.as_str() });
+    if let Some(e) = reason.message() {
+        data["error"] = serde_json::Value::from(e);
+    }
+    let ev = OutgoingEvent::new(data.to_string()).event("done");
+    Event::new(match id {
+        Some(id) => ev.id(id.to_string()),
+        None => ev,
     })
 }
 

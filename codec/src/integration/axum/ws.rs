@@ -1,7 +1,10 @@
 //! [`WebSocketUpgrade`]: the axum extractor of a WebSocket upgrade.
 
 use crate::integration::{UpgradeError, WebSocket};
-use crate::ws::handshake::{server_response_with, token_list, AcceptOptions, OriginCheck};
+use crate::ws::extension::deflate::DeflateLimit;
+use crate::ws::handshake::{
+    server_handshake, server_response_with, token_list, AcceptOptions, OriginCheck,
+};
 use crate::ws::{Role, WebSocketConfig, WebSocketStream};
 use ::hyper::upgrade::OnUpgrade;
 use axum_core::body::Body;
@@ -53,6 +56,7 @@ pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
     selected_protocol: Option<String>,
     origin: Option<OriginCheck>,
     config: WebSocketConfig,
+    deflate_limit: Option<DeflateLimit>,
     on_failed_upgrade: F,
 }
 
@@ -63,6 +67,7 @@ impl<F> std::fmt::Debug for WebSocketUpgrade<F> {
             .field("selected_protocol", &self.selected_protocol)
             .field("origin_check", &self.origin.is_some())
             .field("config", &self.config)
+            .field("deflate_limit", &self.deflate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +94,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
             selected_protocol: None,
             origin: None,
             config: WebSocketConfig::default(),
+            deflate_limit: None,
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })
     }
@@ -164,7 +170,9 @@ impl<F> WebSocketUpgrade<F> {
     }
 
     /// The connection's limits and tuning (default
-    /// [`WebSocketConfig::default`]).
+    /// [`WebSocketConfig::default`]), permessage-deflate included: its
+    /// [`deflate`](WebSocketConfig::deflate) policy (on by default) decides
+    /// what is accepted of the client's offer (RFC 7692).
     ///
     /// ```
     /// # use pushcodec::integration::axum::WebSocketUpgrade;
@@ -175,6 +183,23 @@ impl<F> WebSocketUpgrade<F> {
     /// ```
     pub fn config(mut self, config: WebSocketConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Caps the connections that use permessage-deflate at once: share one
+    /// [`DeflateLimit`] between the handlers of a server (e.g. in its
+    /// state); past it the extension is declined (see
+    /// [`AcceptOptionsBuilder::deflate_limit`](crate::ws::handshake::AcceptOptionsBuilder::deflate_limit)).
+    ///
+    /// ```
+    /// # use pushcodec::integration::axum::WebSocketUpgrade;
+    /// use pushcodec::ws::extension::deflate::DeflateLimit;
+    /// fn capped(ws: WebSocketUpgrade, limit: &DeflateLimit) -> WebSocketUpgrade {
+    ///     ws.deflate_limit(limit.clone())
+    /// }
+    /// ```
+    pub fn deflate_limit(mut self, limit: DeflateLimit) -> Self {
+        self.deflate_limit = Some(limit);
         self
     }
 
@@ -195,6 +220,7 @@ impl<F> WebSocketUpgrade<F> {
             selected_protocol: self.selected_protocol,
             origin: self.origin,
             config: self.config,
+            deflate_limit: self.deflate_limit,
             on_failed_upgrade: callback,
         }
     }
@@ -225,18 +251,26 @@ impl<F> WebSocketUpgrade<F> {
         if let Some(protocol) = self.selected_protocol {
             opts = opts.subprotocol(move |_| Some(protocol.clone()));
         }
-        let opts = opts.build();
-        let resp = match server_response_with(&self.request, &opts) {
-            Ok(resp) => resp,
+        if let Some(limit) = self.deflate_limit {
+            opts = opts.deflate_limit(limit);
+        }
+        let opts = opts.config(self.config).build();
+        let (resp, negotiated) = match server_handshake(&self.request, &opts) {
+            Ok(r) => r,
             Err(e) => return UpgradeError::from(e).into_response(),
         };
-        let (on_upgrade, config, on_failed) =
-            (self.on_upgrade, self.config, self.on_failed_upgrade);
+        let (on_upgrade, on_failed) = (self.on_upgrade, self.on_failed_upgrade);
+        let config = opts.config().clone();
         tokio::spawn(async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    let ws =
-                        WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server, config);
+                    let ws = WebSocketStream::from_negotiated(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        config,
+                        negotiated,
+                        bytes::BytesMut::new(),
+                    );
                     callback(ws).await;
                 }
                 Err(e) => on_failed.call(UpgradeError::Upgrade(e)),

@@ -187,8 +187,8 @@ impl fmt::Display for Extension<'_> {
 /// ```
 /// use pushcodec::ws::extension::header::{parse_extensions, HeaderErrorKind};
 /// let kind = |v| parse_extensions(v).unwrap_err().kind();
-/// assert_eq!(kind("permessage-deflate; =15"), HeaderErrorKind::ExpectedParamName);
-/// assert_eq!(kind("a; b=\"c"), HeaderErrorKind::UnterminatedQuotedString);
+/// assert_eq!(kind("permessage-deflate; x=\"1"), HeaderErrorKind::UnterminatedQuotedString);
+/// assert_eq!(kind("permessage-deflate;"), HeaderErrorKind::ExpectedParamName);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -12,10 +12,11 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::head::{parse_response_head, read_head, write_headers};
 use super::{
-    accept_key, at_most_once, has_token, HandshakeError, DEFAULT_HANDSHAKE_TIMEOUT,
+    accept_key, at_most_once, has_token, HandshakeError, Negotiated, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MAX_HEAD_SIZE,
 };
 use crate::ws::config::WebSocketConfig;
+use crate::ws::extension::deflate;
 use crate::ws::frame_codec::Role;
 use crate::ws::stream::WebSocketStream;
 
@@ -54,6 +55,35 @@ pub fn client_request(uri: &str) -> Result<(Request<()>, String), HandshakeError
     Ok((req, key))
 }
 
+/// [`client_request`] with `opts`: the subprotocols it offers
+/// (`Sec-WebSocket-Protocol`) and, when `opts.config().deflate()` is
+/// enabled, the permessage-deflate offer (`Sec-WebSocket-Extensions`,
+/// [`deflate::client_offer`]). Check the answer with
+/// [`validate_response_with`].
+///
+/// ```
+/// use pushcodec::ws::handshake::{client_request_with, ConnectOptions};
+/// let (req, _key) = client_request_with("ws://h/", &ConnectOptions::builder().protocols(["chat"]).build()).unwrap();
+/// assert_eq!(req.headers()["sec-websocket-protocol"], "chat");
+/// assert_eq!(req.headers()["sec-websocket-extensions"], "permessage-deflate; client_max_window_bits");
+/// ```
+pub fn client_request_with(
+    uri: &str,
+    opts: &ConnectOptions,
+) -> Result<(Request<()>, String), HandshakeError> {
+    let (mut req, key) = client_request(uri)?;
+    if !opts.protocols.is_empty() {
+        let v = HeaderValue::from_str(&opts.protocols.join(", "))
+            .map_err(|e| HandshakeError::Malformed(e.to_string()))?;
+        req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+    }
+    if let Some(offer) = deflate::client_offer(opts.config.deflate()) {
+        req.headers_mut()
+            .insert(header::SEC_WEBSOCKET_EXTENSIONS, offer);
+    }
+    Ok((req, key))
+}
+
 /// Validates a server's answer to our upgrade request (RFC 6455 §4.1):
 /// status 101, `Upgrade: websocket`, `Connection: upgrade`, the accept key
 /// for `key`, a subprotocol only from `offered`, no extensions. Returns the
@@ -76,6 +106,59 @@ pub fn validate_response<B>(
     key: &str,
     offered: &[&str],
 ) -> Result<Option<String>, HandshakeError> {
+    let protocol = validate_upgrade(resp, key, offered)?;
+    if let Some(ext) = resp.headers().get(header::SEC_WEBSOCKET_EXTENSIONS) {
+        return Err(HandshakeError::UnexpectedExtension {
+            extensions: String::from_utf8_lossy(ext.as_bytes()).into_owned(),
+        });
+    }
+    Ok(protocol)
+}
+
+/// Validates a server's answer to a request made with
+/// [`client_request_with`] and the same `opts`: the checks of
+/// [`validate_response`], and the permessage-deflate answer against our
+/// offer ([`deflate::client_validate`]: an extension we did not offer, an
+/// invalid or unacceptable parameter fails the handshake, RFC 7692 §7
+/// "MUST _Fail the WebSocket Connection_", as
+/// [`HandshakeError::Extension`]). Returns what was agreed, for
+/// [`WebSocketStream::from_negotiated`].
+///
+/// ```
+/// use pushcodec::ws::handshake::{accept_key, validate_response_with, ConnectOptions, HandshakeError};
+/// let key = "dGhlIHNhbXBsZSBub25jZQ==";
+/// let answer = |ext: &str| http::Response::builder()
+///     .status(101)
+///     .header("Upgrade", "websocket")
+///     .header("Connection", "Upgrade")
+///     .header("Sec-WebSocket-Accept", accept_key(key.as_bytes()))
+///     .header("Sec-WebSocket-Extensions", ext)
+///     .body(())
+///     .unwrap();
+/// let opts = ConnectOptions::default();
+/// let agreed = validate_response_with(&answer("permessage-deflate; server_no_context_takeover"), key, &opts).unwrap();
+/// assert!(agreed.deflate().unwrap().server_no_context_takeover());
+/// let bad = validate_response_with(&answer("permessage-deflate; server_max_window_bits=7"), key, &opts);
+/// assert!(matches!(bad, Err(HandshakeError::Extension(_))));
+/// ```
+pub fn validate_response_with<B>(
+    resp: &Response<B>,
+    key: &str,
+    opts: &ConnectOptions,
+) -> Result<Negotiated, HandshakeError> {
+    let offered: Vec<&str> = opts.protocols.iter().map(String::as_str).collect();
+    let protocol = validate_upgrade(resp, key, &offered)?;
+    let deflate = deflate::client_validate(opts.config.deflate(), resp.headers())?;
+    Ok(Negotiated::new(protocol, deflate))
+}
+
+/// Everything but the extensions: status, upgrade headers, accept key,
+/// subprotocol.
+fn validate_upgrade<B>(
+    resp: &Response<B>,
+    key: &str,
+    offered: &[&str],
+) -> Result<Option<String>, HandshakeError> {
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         return Err(HandshakeError::Status {
             status: resp.status().as_u16(),
@@ -93,11 +176,6 @@ pub fn validate_response<B>(
     match h.get(header::SEC_WEBSOCKET_ACCEPT) {
         Some(v) if v.as_bytes().trim_ascii() == expected.as_bytes() => {}
         _ => return Err(HandshakeError::AcceptMismatch),
-    }
-    if let Some(ext) = h.get(header::SEC_WEBSOCKET_EXTENSIONS) {
-        return Err(HandshakeError::UnexpectedExtension {
-            extensions: String::from_utf8_lossy(ext.as_bytes()).into_owned(),
-        });
     }
     match h.get(header::SEC_WEBSOCKET_PROTOCOL) {
         None => Ok(None),
@@ -119,7 +197,7 @@ pub fn validate_response<B>(
 /// | `protocols` | none | subprotocols offered (`Sec-WebSocket-Protocol`) |
 /// | `max_head_size` | 16 KiB | limit of the response head |
 /// | `handshake_timeout` | `Some(10 s)` | bound on writing the request and reading the answer ([`HandshakeError::Timeout`]) |
-/// | `config` | default | the connection's [`WebSocketConfig`] after the handshake |
+/// | `config` | default | the connection's [`WebSocketConfig`] after the handshake; its [`deflate`](WebSocketConfig::deflate) says what permessage-deflate offer to make (on by default) |
 ///
 /// ```
 /// let o = pushcodec::ws::handshake::ConnectOptions::builder().protocols(["chat"]).build();
@@ -320,33 +398,29 @@ pub async fn connect_with_options<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (rest, resp) = match opts.handshake_timeout {
+    let (rest, resp, negotiated) = match opts.handshake_timeout {
         Some(d) => match tokio::time::timeout(d, connect_inner(&mut io, uri, opts)).await {
             Ok(r) => r?,
             Err(_) => return Err(HandshakeError::Timeout { after: d }),
         },
         None => connect_inner(&mut io, uri, opts).await?,
     };
-    let ws = WebSocketStream::from_partially_read(io, Role::Client, opts.config.clone(), rest);
+    let ws =
+        WebSocketStream::from_negotiated(io, Role::Client, opts.config.clone(), negotiated, rest);
     Ok((ws, resp))
 }
 
-/// The handshake proper; returns the bytes read after the head and the
-/// response.
+/// The handshake proper; returns the bytes read after the head, the
+/// response and what was agreed.
 async fn connect_inner<S>(
     io: &mut S,
     uri: &str,
     opts: &ConnectOptions,
-) -> Result<(BytesMut, Response<()>), HandshakeError>
+) -> Result<(BytesMut, Response<()>, Negotiated), HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (mut req, key) = client_request(uri)?;
-    if !opts.protocols.is_empty() {
-        let v = HeaderValue::from_str(&opts.protocols.join(", "))
-            .map_err(|e| HandshakeError::Malformed(e.to_string()))?;
-        req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-    }
+    let (req, key) = client_request_with(uri, opts)?;
     let mut out = format!(
         "GET {} HTTP/1.1\r\n",
         req.uri().path_and_query().map_or("/", |p| p.as_str())
@@ -358,8 +432,7 @@ where
     let mut buf = BytesMut::with_capacity(1024);
     let head_len = read_head(io, &mut buf, opts.max_head_size).await?;
     let resp = parse_response_head(&buf[..head_len])?;
-    let offered: Vec<&str> = opts.protocols.iter().map(String::as_str).collect();
-    validate_response(&resp, &key, &offered)?;
+    let negotiated = validate_response_with(&resp, &key, opts)?;
     let _ = buf.split_to(head_len);
-    Ok((buf, resp))
+    Ok((buf, resp, negotiated))
 }

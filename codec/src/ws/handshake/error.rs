@@ -6,6 +6,8 @@ use std::io;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 
+use crate::ws::extension::ExtensionError;
+
 /// Why a handshake failed.
 ///
 /// ```
@@ -128,6 +130,11 @@ pub enum HandshakeError {
         /// The header value.
         extensions: String,
     },
+    /// `Sec-WebSocket-Extensions` is unusable: a request's breaks the RFC
+    /// 6455 §9.1 grammar (answered with 400), or a server's answer to our
+    /// permessage-deflate offer must fail the connection (RFC 7692 §7).
+    #[error("Sec-WebSocket-Extensions: {0}")]
+    Extension(#[from] ExtensionError),
 }
 
 impl HandshakeError {

@@ -54,19 +54,22 @@ use super::stream::WebSocketStream;
 mod client;
 mod error;
 mod head;
+mod negotiated;
 mod server;
 #[cfg(test)]
 mod tests;
 
 pub use client::{
-    client_request, connect, connect_with_config, connect_with_options, validate_response,
-    ConnectOptions, ConnectOptionsBuilder,
+    client_request, client_request_with, connect, connect_with_config, connect_with_options,
+    validate_response, validate_response_with, ConnectOptions, ConnectOptionsBuilder,
 };
 pub use error::HandshakeError;
 pub use head::{parse_request_head, parse_response_head, HeadScanner};
+pub use negotiated::Negotiated;
 pub use server::{
-    accept, accept_with_config, accept_with_options, response_headers, server_response,
-    server_response_with, AcceptOptions, AcceptOptionsBuilder, OriginCheck, SubprotocolChoice,
+    accept, accept_with_config, accept_with_options, response_headers, server_handshake,
+    server_handshake_headers, server_response, server_response_with, AcceptOptions,
+    AcceptOptionsBuilder, OriginCheck, SubprotocolChoice,
 };
 
 /// Default bound on the whole opening handshake (reading the head,

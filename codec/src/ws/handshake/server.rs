@@ -12,10 +12,11 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::head::{parse_request_head, read_head, response_bytes};
 use super::{
-    accept_key, at_most_once, has_token, header_tokens, HandshakeError, DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_MAX_HEAD_SIZE,
+    accept_key, at_most_once, has_token, header_tokens, HandshakeError, Negotiated,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_HEAD_SIZE,
 };
 use crate::ws::config::WebSocketConfig;
+use crate::ws::extension::deflate::{self, DeflateLimit};
 use crate::ws::frame_codec::Role;
 use crate::ws::stream::WebSocketStream;
 
@@ -32,7 +33,8 @@ pub type SubprotocolChoice = Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync
 /// | `handshake_timeout` | `Some(10 s)` | bound on reading the head and writing the answer ([`HandshakeError::Timeout`]); `None`: no bound (and no timer) |
 /// | `origin` | accept all | `Origin` check (403 when it says no) |
 /// | `subprotocol` | none | picks one of the offered subprotocols |
-/// | `config` | default | the connection's [`WebSocketConfig`] after the handshake |
+/// | `config` | default | the connection's [`WebSocketConfig`] after the handshake; its [`deflate`](WebSocketConfig::deflate) is the permessage-deflate policy (on by default) |
+/// | `deflate_limit` | none | a [`DeflateLimit`]: past its number of connections with permessage-deflate, the extension is declined |
 ///
 /// ```
 /// use pushcodec::ws::handshake::AcceptOptions;
@@ -53,6 +55,7 @@ pub struct AcceptOptions {
     origin: Option<OriginCheck>,
     subprotocol: Option<SubprotocolChoice>,
     config: WebSocketConfig,
+    deflate_limit: Option<DeflateLimit>,
 }
 
 impl Default for AcceptOptions {
@@ -63,6 +66,7 @@ impl Default for AcceptOptions {
             origin: None,
             subprotocol: None,
             config: WebSocketConfig::default(),
+            deflate_limit: None,
         }
     }
 }
@@ -75,6 +79,7 @@ impl std::fmt::Debug for AcceptOptions {
             .field("origin", &self.origin.is_some())
             .field("subprotocol", &self.subprotocol.is_some())
             .field("config", &self.config)
+            .field("deflate_limit", &self.deflate_limit)
             .finish()
     }
 }
@@ -117,6 +122,15 @@ impl AcceptOptions {
     /// ```
     pub fn config(&self) -> &WebSocketConfig {
         &self.config
+    }
+
+    /// The cap on connections with permessage-deflate, if any.
+    ///
+    /// ```
+    /// assert!(pushcodec::ws::handshake::AcceptOptions::default().deflate_limit().is_none());
+    /// ```
+    pub fn deflate_limit(&self) -> Option<&DeflateLimit> {
+        self.deflate_limit.as_ref()
     }
 }
 
@@ -199,6 +213,24 @@ impl AcceptOptionsBuilder {
         self
     }
 
+    /// Caps the connections that use permessage-deflate at once (default:
+    /// no cap): past `limit`'s count the extension is declined and the
+    /// connection goes on uncompressed; each connection gives its place
+    /// back when dropped. The memory compression takes is then at most
+    /// the limit times the per-connection figure of `BENCHMARKS.md` for
+    /// the configured windows and memory level.
+    ///
+    /// ```
+    /// use pushcodec::ws::{extension::deflate::DeflateLimit, handshake::AcceptOptions};
+    /// let limit = DeflateLimit::new(1000);
+    /// let o = AcceptOptions::builder().deflate_limit(limit.clone()).build();
+    /// assert_eq!(o.deflate_limit().unwrap().max_connections(), 1000);
+    /// ```
+    pub fn deflate_limit(mut self, limit: DeflateLimit) -> Self {
+        self.options.deflate_limit = Some(limit);
+        self
+    }
+
     /// The options.
     ///
     /// ```
@@ -211,9 +243,11 @@ impl AcceptOptionsBuilder {
 }
 
 /// Validates an upgrade request (RFC 6455 §4.2.1) and builds the 101
-/// response with `Sec-WebSocket-Accept` — for hyper/axum users, who send
-/// the response themselves and then run
-/// [`WebSocketStream::from_raw`] on the upgraded connection.
+/// response with `Sec-WebSocket-Accept` and the chosen subprotocol; no
+/// extension is accepted (see [`server_handshake`], which negotiates
+/// permessage-deflate). For hyper/axum users, who send the response
+/// themselves and then run [`WebSocketStream::from_raw`] on the upgraded
+/// connection.
 ///
 /// ```
 /// let req = http::Request::get("/chat")
@@ -232,7 +266,8 @@ pub fn server_response<B>(req: &Request<B>) -> Result<Response<()>, HandshakeErr
     server_response_with(req, &AcceptOptions::default())
 }
 
-/// [`server_response`] with an origin check and subprotocol choice.
+/// [`server_response`] with an origin check and subprotocol choice (no
+/// extension is accepted: see [`server_handshake`]).
 ///
 /// ```
 /// use pushcodec::ws::handshake::{server_response_with, AcceptOptions, HandshakeError};
@@ -252,6 +287,55 @@ pub fn server_response_with<B>(
     req: &Request<B>,
     opts: &AcceptOptions,
 ) -> Result<Response<()>, HandshakeError> {
+    check_request_line(req)?;
+    let mut resp = Response::new(());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *resp.headers_mut() = response_headers(req.headers(), opts)?;
+    Ok(resp)
+}
+
+/// The whole server side of the handshake over an `http::Request`, for
+/// hyper/axum users: validates the request as [`server_response_with`]
+/// does, negotiates permessage-deflate under `opts` (the first acceptable
+/// offer, RFC 7692 §5, within the [`DeflateLimit`] if one is set), and
+/// returns the 101 (with `Sec-WebSocket-Extensions` when agreed) and what
+/// was agreed. Send the response, then build the connection with
+/// [`WebSocketStream::from_negotiated`] (the adapters in
+/// `pushcodec::integration` do both).
+///
+/// A `Sec-WebSocket-Extensions` header that breaks the RFC 6455 §9.1
+/// grammar is refused with 400 ([`HandshakeError::Extension`]).
+///
+/// ```
+/// use pushcodec::ws::handshake::{server_handshake, AcceptOptions};
+/// let req = http::Request::get("/")
+///     .header("Host", "h")
+///     .header("Upgrade", "websocket")
+///     .header("Connection", "Upgrade")
+///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("Sec-WebSocket-Version", "13")
+///     .header("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")
+///     .body(())
+///     .unwrap();
+/// let (resp, agreed) = server_handshake(&req, &AcceptOptions::default()).unwrap();
+/// assert_eq!(resp.headers()["sec-websocket-extensions"], "permessage-deflate");
+/// assert!(agreed.deflate().is_some());
+/// // then: WebSocketStream::from_negotiated(io, Role::Server, config, agreed, BytesMut::new())
+/// ```
+pub fn server_handshake<B>(
+    req: &Request<B>,
+    opts: &AcceptOptions,
+) -> Result<(Response<()>, Negotiated), HandshakeError> {
+    check_request_line(req)?;
+    let (headers, negotiated) = server_handshake_headers(req.headers(), opts)?;
+    let mut resp = Response::new(());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *resp.headers_mut() = headers;
+    Ok((resp, negotiated))
+}
+
+/// RFC 6455 §4.2.1 items 1–2: `GET`, HTTP/1.1 or later, a host.
+fn check_request_line<B>(req: &Request<B>) -> Result<(), HandshakeError> {
     if req.method() != Method::GET {
         return Err(HandshakeError::Method {
             method: req.method().to_string(),
@@ -262,21 +346,17 @@ pub fn server_response_with<B>(
             version: format!("{:?}", req.version()),
         });
     }
-    let h = req.headers();
-    if !h.contains_key(header::HOST) && req.uri().authority().is_none() {
+    if !req.headers().contains_key(header::HOST) && req.uri().authority().is_none() {
         return Err(HandshakeError::MissingHost);
     }
-    let mut resp = Response::new(());
-    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    *resp.headers_mut() = response_headers(h, opts)?;
-    Ok(resp)
+    Ok(())
 }
 
 /// The header part of [`server_response_with`], for frameworks that hand
 /// out only a `HeaderMap` (the method, version and `Host` are then the
 /// caller's to check): validates the upgrade headers (RFC 6455 §4.2.1 items
 /// 3–6, origin and subprotocol callbacks) and returns the headers of the
-/// 101 response.
+/// 101 response (no extension: see [`server_handshake_headers`]).
 ///
 /// ```
 /// use http::HeaderMap;
@@ -290,6 +370,64 @@ pub fn server_response_with<B>(
 /// assert_eq!(out["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn response_headers(h: &HeaderMap, opts: &AcceptOptions) -> Result<HeaderMap, HandshakeError> {
+    Ok(upgrade_headers(h, opts)?.0)
+}
+
+/// The header part of [`server_handshake`]: [`response_headers`] plus the
+/// permessage-deflate negotiation, and what was agreed.
+///
+/// ```
+/// use http::HeaderMap;
+/// use pushcodec::ws::extension::{deflate::DeflateLimit, DeflateConfig};
+/// use pushcodec::ws::handshake::{server_handshake_headers, AcceptOptions};
+/// use pushcodec::ws::WebSocketConfig;
+/// let mut h = HeaderMap::new();
+/// h.insert("upgrade", "websocket".parse().unwrap());
+/// h.insert("connection", "Upgrade".parse().unwrap());
+/// h.insert("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==".parse().unwrap());
+/// h.insert("sec-websocket-version", "13".parse().unwrap());
+/// h.insert("sec-websocket-extensions", "permessage-deflate".parse().unwrap());
+/// let small = WebSocketConfig::builder()
+///     .deflate(DeflateConfig::builder().server_max_window_bits(10).build())
+///     .build();
+/// let opts = AcceptOptions::builder().config(small).deflate_limit(DeflateLimit::new(1)).build();
+/// let (out, first) = server_handshake_headers(&h, &opts).unwrap();
+/// assert_eq!(out["sec-websocket-extensions"], "permessage-deflate; server_max_window_bits=10");
+/// // The limit is taken while `first` lives: the next connection goes uncompressed.
+/// let (out, second) = server_handshake_headers(&h, &opts).unwrap();
+/// assert!(out.get("sec-websocket-extensions").is_none() && second.deflate().is_none());
+/// drop(first);
+/// assert!(server_handshake_headers(&h, &opts).unwrap().1.deflate().is_some());
+/// ```
+pub fn server_handshake_headers(
+    h: &HeaderMap,
+    opts: &AcceptOptions,
+) -> Result<(HeaderMap, Negotiated), HandshakeError> {
+    let (mut out, protocol) = upgrade_headers(h, opts)?;
+    let mut agreed = None;
+    let mut slot = None;
+    if opts.config.deflate().enabled() {
+        if let Some(params) = deflate::server_negotiate(opts.config.deflate(), h)? {
+            match &opts.deflate_limit {
+                None => agreed = Some(params),
+                Some(limit) => {
+                    slot = limit.try_acquire();
+                    agreed = slot.as_ref().map(|_| params);
+                }
+            }
+        }
+    }
+    if let Some(p) = &agreed {
+        out.insert(header::SEC_WEBSOCKET_EXTENSIONS, p.to_header_value());
+    }
+    Ok((out, Negotiated::new(protocol, agreed).with_slot(slot)))
+}
+
+/// The upgrade headers and the chosen subprotocol.
+fn upgrade_headers(
+    h: &HeaderMap,
+    opts: &AcceptOptions,
+) -> Result<(HeaderMap, Option<String>), HandshakeError> {
     if !has_token(h, &header::UPGRADE, "websocket") {
         return Err(HandshakeError::MissingUpgrade);
     }
@@ -328,17 +466,19 @@ pub fn response_headers(h: &HeaderMap, opts: &AcceptOptions) -> Result<HeaderMap
     let accept = HeaderValue::from_str(&accept_key(key))
         .map_err(|e| HandshakeError::Malformed(e.to_string()))?;
     out.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    let mut chosen = None;
     if let Some(choose) = &opts.subprotocol {
         let offered = header_tokens(h, &header::SEC_WEBSOCKET_PROTOCOL);
         if let Some(p) = choose(&offered) {
             if offered.contains(&p.as_str()) {
                 if let Ok(v) = HeaderValue::from_str(&p) {
                     out.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+                    chosen = Some(p);
                 }
             }
         }
     }
-    Ok(out)
+    Ok((out, chosen))
 }
 
 /// Server handshake with default options: reads and validates the request,
@@ -404,18 +544,24 @@ where
         },
         None => accept_inner(&mut io, opts).await,
     }
-    .map(|(rest, req)| {
-        let ws = WebSocketStream::from_partially_read(io, Role::Server, opts.config.clone(), rest);
+    .map(|(rest, req, negotiated)| {
+        let ws = WebSocketStream::from_negotiated(
+            io,
+            Role::Server,
+            opts.config.clone(),
+            negotiated,
+            rest,
+        );
         (ws, req)
     })
 }
 
 /// The handshake proper: read and validate the head, answer; returns the
-/// bytes read after the head and the request.
+/// bytes read after the head, the request and what was agreed.
 async fn accept_inner<S>(
     io: &mut S,
     opts: &AcceptOptions,
-) -> Result<(BytesMut, Request<()>), HandshakeError>
+) -> Result<(BytesMut, Request<()>, Negotiated), HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -423,17 +569,17 @@ where
     let result = async {
         let head_len = read_head(io, &mut buf, opts.max_head_size).await?;
         let req = parse_request_head(&buf[..head_len])?;
-        let resp = server_response_with(&req, opts)?;
-        Ok::<_, HandshakeError>((head_len, req, resp))
+        let (resp, negotiated) = server_handshake(&req, opts)?;
+        Ok::<_, HandshakeError>((head_len, req, resp, negotiated))
     }
     .await;
     match result {
-        Ok((head_len, req, resp)) => {
+        Ok((head_len, req, resp, negotiated)) => {
             io.write_all(&response_bytes(&resp.map(|()| Vec::new())))
                 .await?;
             io.flush().await?;
             let _ = buf.split_to(head_len);
-            Ok((buf, req))
+            Ok((buf, req, negotiated))
         }
         Err(e) => {
             if !matches!(e, HandshakeError::Io(_) | HandshakeError::Eof { .. }) {

@@ -29,7 +29,9 @@ use super::write::WriteQueue;
 use crate::ws::close::{CloseCode, CloseFrame};
 use crate::ws::config::WebSocketConfig;
 use crate::ws::error::{EofReason, Error};
+use crate::ws::extension::deflate::DeflateSlot;
 use crate::ws::frame_codec::Role;
+use crate::ws::handshake::Negotiated;
 use crate::ws::message::Message;
 use crate::ws::message_codec::MessageCodec;
 use crate::Utf8Bytes;
@@ -59,18 +61,29 @@ pub(crate) struct Core<S> {
     /// A split reader half exists (it reads the peer's Close for a writer
     /// waiting in `close()`).
     pub(super) reader_alive: bool,
+    /// This connection's place under the server's `DeflateLimit`, given
+    /// back when the connection is dropped.
+    _deflate_slot: Option<DeflateSlot>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// Never panics and allocates nothing but the waker fan-out (and, for
-    /// a client, the masking-key generator): buffers and the timer come
+    /// a client, the masking-key generator; with permessage-deflate, the
+    /// engines' small shells): buffers, zlib states and the timer come
     /// with use.
-    pub(super) fn new(io: S, role: Role, config: WebSocketConfig, rbuf: BytesMut) -> Self {
+    pub(super) fn new(
+        io: S,
+        role: Role,
+        config: WebSocketConfig,
+        rbuf: BytesMut,
+        negotiated: Negotiated,
+    ) -> Self {
         let fanout = Arc::new(Fanout::default());
+        let (deflate, slot) = negotiated.into_deflate();
         Core {
             io,
             role,
-            codec: MessageCodec::with_config(role, &config),
+            codec: MessageCodec::with_deflate(role, &config, deflate),
             phase: Phase::Open,
             rbuf,
             rbuf_large: false,
@@ -80,6 +93,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             fanout,
             config,
             reader_alive: false,
+            _deflate_slot: slot,
         }
     }
 

@@ -100,13 +100,16 @@
 //! peer's Close (or the timeout); without a reader (unsplit or reader
 //! dropped), `close()` reads itself and discards incoming data messages.
 //!
-//! ## Where a per-message extension goes
-//! permessage-deflate (RFC 7692) slots in at the message layer without
-//! reshaping this one: `Core::outgoing_frames` (write.rs) is the one place
-//! a message becomes frames (compress, set RSV1 on the first frame with
-//! [`Fragments::first_rsv`](super::Fragments::first_rsv)), and
-//! [`MessageCodec`](super::MessageCodec) is the one place frames become a
-//! message (its module docs say where inflating goes).
+//! ## permessage-deflate
+//! With the extension negotiated ([`WebSocketStream::from_negotiated`],
+//! which the handshake functions and adapters use) the stream's one place
+//! a message becomes frames compresses it whole
+//! ([`MessageCodec::outgoing_frames`](super::MessageCodec::outgoing_frames):
+//! a sync flush per message, so every message, a token included, goes out
+//! complete at `send`/`flush` and never waits for the next one), and
+//! received messages are inflated in bounded steps as their fragments
+//! arrive (see [`MessageCodec`](super::MessageCodec)). Control frames are
+//! never compressed. Memory: see [`WebSocketConfig`].
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -119,7 +122,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::config::WebSocketConfig;
 use super::error::Error;
+use super::extension::deflate::DeflateParams;
 use super::frame_codec::Role;
+use super::handshake::Negotiated;
 use super::message::Message;
 
 mod close;
@@ -208,9 +213,48 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// # drop(ws);
     /// ```
     pub fn from_partially_read(io: S, role: Role, config: WebSocketConfig, read: BytesMut) -> Self {
+        Self::from_negotiated(io, role, config, Negotiated::default(), read)
+    }
+
+    /// Like [`from_partially_read`](Self::from_partially_read), with what
+    /// the opening handshake agreed: permessage-deflate's parameters (RFC
+    /// 7692), from [`server_handshake`](super::handshake::server_handshake),
+    /// [`validate_response_with`](super::handshake::validate_response_with)
+    /// or [`Negotiated::new`]. `config.deflate()` then sets how this end
+    /// compresses (level, memory level, threshold); the agreed parameters
+    /// set the windows and context takeover.
+    ///
+    /// ```
+    /// use pushcodec::ws::extension::deflate::DeflateParams;
+    /// use pushcodec::ws::handshake::Negotiated;
+    /// use pushcodec::ws::{Role, WebSocketConfig, WebSocketStream};
+    /// let (a, _b) = tokio::io::duplex(64);
+    /// let agreed = Negotiated::new(None, Some(DeflateParams::default()));
+    /// let ws = WebSocketStream::from_negotiated(a, Role::Server, WebSocketConfig::default(), agreed, Default::default());
+    /// assert!(ws.deflate().is_some());
+    /// ```
+    pub fn from_negotiated(
+        io: S,
+        role: Role,
+        config: WebSocketConfig,
+        negotiated: Negotiated,
+        read: BytesMut,
+    ) -> Self {
         WebSocketStream {
-            core: Core::new(io, role, config, read),
+            core: Core::new(io, role, config, read, negotiated),
         }
+    }
+
+    /// The permessage-deflate parameters in use (`None`: messages go
+    /// uncompressed).
+    ///
+    /// ```
+    /// # let (a, _b) = tokio::io::duplex(64);
+    /// # let ws = pushcodec::ws::WebSocketStream::from_raw(a, pushcodec::ws::Role::Server, Default::default());
+    /// assert!(ws.deflate().is_none()); // from_raw: nothing negotiated
+    /// ```
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.core.codec.deflate()
     }
 
     /// Our role.

@@ -107,11 +107,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         self.out.buf.is_empty() || self.out.buf.len() + n <= self.config.write_buffer_size()
     }
 
-    /// The frames `msg` is sent as. A per-message extension's encode step
-    /// (permessage-deflate: compress the payload, then
-    /// `Fragments::first_rsv(0b100)`) goes here.
+    /// The frames `msg` is sent as: the message codec's
+    /// [`outgoing_frames`](crate::ws::MessageCodec::outgoing_frames)
+    /// (compressed whole with permessage-deflate, RSV1 on the first frame).
     pub(super) fn outgoing_frames(&mut self, msg: Message) -> Result<Fragments, Error> {
-        Ok(msg.into_frames(self.config.auto_fragment_size())?)
+        Ok(self.codec.outgoing_frames(msg)?)
     }
 
     /// Encodes a control frame (whole: at most 125 bytes of payload).

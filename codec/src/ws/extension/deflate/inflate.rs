@@ -11,6 +11,10 @@ use crate::ws::extension::DeflateError;
 const MAX_STEP: usize = 32 << 10;
 /// First capacity of the message buffer.
 const MIN_STEP: usize = 256;
+/// Largest message buffer kept for the next message: after a larger
+/// message the buffer is let go (freed once the message is dropped), so
+/// one large message does not pin its size for the rest of the connection.
+const RETAIN: usize = 64 << 10;
 
 thread_local! {
     /// Where each step inflates to before its bytes are checked and copied
@@ -42,7 +46,8 @@ thread_local! {
 ///
 /// **Reuse.** The message buffer is split off per message; once the caller
 /// drops a message's `Bytes` its space is reclaimed, so steady state costs
-/// no allocation per message.
+/// no allocation per message. A buffer that grew past 64 KiB is not kept
+/// for the next message (a large message does not pin its size).
 ///
 /// The window carries over between messages (context takeover); without
 /// it the peer starts each message from an empty window, which needs
@@ -267,7 +272,7 @@ impl Inflater {
             // `00`, §7.2.3.6): the tail alone would leave the stream inside
             // a stored block header and shift every later message. The
             // message is empty either way.
-            return Ok(self.out.split().freeze());
+            return Ok(self.take_message());
         }
         self.run(&TAIL, check)?;
         if self.since_final == Some(TAIL.len() as u64) {
@@ -277,7 +282,17 @@ impl Inflater {
         }
         self.since_final = None;
         self.consumed = 0;
-        Ok(self.out.split().freeze())
+        Ok(self.take_message())
+    }
+
+    /// Hands out the inflated message; its buffer's space is reclaimed for
+    /// the next one once the caller drops it, unless it grew past
+    /// [`RETAIN`].
+    fn take_message(&mut self) -> Bytes {
+        if self.out.capacity() > RETAIN {
+            return std::mem::take(&mut self.out).freeze();
+        }
+        self.out.split().freeze()
     }
 
     /// Drops the current message (after an error elsewhere). The stream

@@ -8,6 +8,7 @@
 //! | `negotiate` | server: first acceptable offer → response; client: offer, response check | §5, §7.1 |
 //! | `compress` | [`Deflater`]: a message or a stream of fragments → payload without the tail | §7.2.1 |
 //! | `inflate` | [`Inflater`]: fragments → message, bounded steps, incremental check | §7.2.2 |
+//! | `limit` | [`DeflateLimit`]: a server's cap on the connections using the extension at once | §5 (declining) |
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -76,12 +77,15 @@
 mod compress;
 mod config;
 mod inflate;
+mod limit;
 mod negotiate;
 mod params;
 
 pub use compress::{Compressed, Deflater, TAIL};
 pub use config::{DeflateConfig, DeflateConfigBuilder, DEFAULT_LEVEL, DEFAULT_MEM_LEVEL};
 pub use inflate::Inflater;
+pub use limit::DeflateLimit;
+pub(crate) use limit::DeflateSlot;
 pub use negotiate::{
     client_offer, client_validate, client_validate_extensions, client_validate_str,
     server_negotiate, server_negotiate_offers, server_negotiate_str,
