@@ -56,8 +56,9 @@
 //! | `axum` | `integration::axum`: `WebSocketUpgrade` extractor and `Sse` response (implies `hyper`) |
 //! | `client` | `sse::client`: an `EventSource` client over hyper 1 + rustls, HTTPS included |
 //! | `arbitrary` | `arbitrary::Arbitrary` for the value types (fuzzing) |
-// `unsafe` is denied everywhere but in `utf8_bytes.rs` (one block, with its
-// argument and a Miri test: see that module).
+// `unsafe` is denied everywhere but in the modules listed in the crate
+// README's "Safety" table (each opts out with `#![allow(unsafe_code)]` and
+// has its `// SAFETY:` arguments and Miri tests).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -11,11 +11,16 @@ use pushcodec::sse::{
     self, BodyStream, DecodeError, EncodeError, Event, Outgoing, OutgoingEvent, ReconnectState,
     SseDecoder, SseDecoderBuilder, SseEncoder, SseItem,
 };
-use pushcodec::ws::extension::deflate::{DeflateConfig, DeflateParams, Deflater, Inflater};
+use pushcodec::ws::extension::deflate::{
+    DeflateConfig, DeflateConfigBuilder, DeflateLimit, DeflateParams, Deflater, Inflater,
+};
+use pushcodec::ws::extension::header::{HeaderError, HeaderErrorKind};
 use pushcodec::ws::extension::{DeflateError, ExtensionError};
 use pushcodec::ws::handshake::{
     AcceptOptions, AcceptOptionsBuilder, ConnectOptions, ConnectOptionsBuilder, HandshakeError,
+    Negotiated,
 };
+use pushcodec::ws::utf8::Utf8PrefixError;
 use pushcodec::ws::{
     CloseCode, CloseFrame, CodecError, EofReason, Error, Frame, FrameCodec, Message, MessageCodec,
     MessageError, ProtocolError, WebSocketConfig, WebSocketConfigBuilder, WebSocketReader,
@@ -38,7 +43,10 @@ fn configs_and_options_are_send_and_sync() {
     send_sync::<ConnectOptions>();
     send_sync::<ConnectOptionsBuilder>();
     send_sync::<DeflateConfig>();
+    send_sync::<DeflateConfigBuilder>();
     send_sync::<DeflateParams>();
+    // One count shared by every listener and route of a server.
+    send_sync::<DeflateLimit>();
     send_sync::<SseDecoderBuilder>();
     send_sync::<SseEncoder>();
 }
@@ -53,6 +61,8 @@ fn connections_and_codecs_are_send() {
     send::<MessageCodec>();
     send::<Deflater>();
     send::<Inflater>();
+    // Handed from the handshake to the task that builds the connection.
+    send::<Negotiated>();
     send::<SseDecoder>();
     send::<ReconnectState>();
     send::<BodyStream<futures_util::stream::Empty<Outgoing>>>();
@@ -86,6 +96,9 @@ fn errors_are_send_sync_static() {
     error::<DecodeError>();
     error::<EncodeError>();
     error::<NotUtf8>();
+    error::<HeaderError>();
+    send_sync::<HeaderErrorKind>();
+    send_sync::<Utf8PrefixError>();
     send_sync::<EofReason>();
 }
 
