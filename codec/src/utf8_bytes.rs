@@ -464,8 +464,16 @@ impl PartialEq<&str> for Utf8Bytes {
 }
 
 /// The error of [`Utf8Bytes::try_from`]: the bytes are not UTF-8.
+///
+/// ```
+/// use pushcodec::Utf8Bytes;
+/// let e = Utf8Bytes::try_from(bytes::Bytes::from_static(b"caf\xc3(")).unwrap_err();
+/// assert_eq!(e.valid_up_to, 3);
+/// assert_eq!(e.to_string(), "invalid UTF-8 at byte 3");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid UTF-8 at byte {valid_up_to}")]
+#[non_exhaustive]
 pub struct NotUtf8 {
     /// Length of the longest valid prefix.
     pub valid_up_to: usize,
@@ -495,6 +503,7 @@ impl TryFrom<Bytes> for Utf8Bytes {
 }
 
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for Utf8Bytes {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Utf8Bytes::from(String::arbitrary(u)?))

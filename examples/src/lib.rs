@@ -14,3 +14,11 @@ pub mod server;
 pub mod tls;
 pub mod tokens;
 pub mod upstream;
+
+/// The workspace README's code blocks, compiled as doctests so its quick start
+/// cannot rot. Here and not in `pushcodec`: the published package does not
+/// hold the workspace README (the crate's own, `codec/README.md`, is checked
+/// by `pushcodec::CrateReadmeDoctests`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -15,6 +15,17 @@
 //! [`Upgraded`](::hyper::upgrade::Upgraded) ([`WebSocket`]).
 //!
 //! The EventSource *client* lives in `sse::client` (feature `client`).
+//!
+//! ```
+//! use pushcodec::integration::{hyper::upgrade, UpgradeError};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // A plain GET is refused with the reason, and the future says why too:
+//! let mut req = http::Request::get("/ws").header("host", "h").body(()).unwrap();
+//! let (response, websocket) = upgrade(&mut req);
+//! assert_eq!(response.status(), 400);
+//! assert!(matches!(websocket.await, Err(UpgradeError::Handshake(_))));
+//! # });
+//! ```
 
 use crate::ws::handshake::HandshakeError;
 use crate::ws::WebSocketStream;
@@ -28,6 +39,16 @@ pub mod hyper;
 
 /// The I/O of an upgraded hyper connection, as tokio's `AsyncRead +
 /// AsyncWrite`.
+///
+/// ```
+/// use pushcodec::integration::{UpgradedIo, WebSocket};
+/// use pushcodec::ws::{Role, WebSocketConfig, WebSocketStream};
+/// // What the adapters do once hyper hands over the connection:
+/// fn wrap(io: UpgradedIo) -> WebSocket {
+///     WebSocketStream::from_raw(io, Role::Server, WebSocketConfig::default())
+/// }
+/// # let _ = wrap;
+/// ```
 pub type UpgradedIo = hyper_util::rt::TokioIo<::hyper::upgrade::Upgraded>;
 
 /// A server-side WebSocket connection on an upgraded hyper connection.

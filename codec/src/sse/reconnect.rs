@@ -59,11 +59,32 @@ impl Default for ReconnectState {
 
 impl ReconnectState {
     /// Default reconnection time before any `retry` field: 3 s.
+    ///
+    /// ```
+    /// use pushcodec::sse::ReconnectState;
+    /// assert_eq!(ReconnectState::new().retry(), ReconnectState::DEFAULT_RETRY);
+    /// ```
     pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
     /// Default floor of [`next_delay`](Self::next_delay): 500 ms.
+    ///
+    /// ```
+    /// use pushcodec::sse::{ReconnectState, SseItem};
+    /// use std::time::Duration;
+    /// let mut r = ReconnectState::new();
+    /// r.observe(&SseItem::Retry(Duration::from_millis(1))); // a server asking for 1 ms
+    /// assert!(r.next_delay() >= ReconnectState::DEFAULT_MIN_DELAY);
+    /// ```
     pub const DEFAULT_MIN_DELAY: Duration = Duration::from_millis(500);
     /// Default cap of the exponential backoff: 60 s (a server `retry` larger
     /// than this is still honoured).
+    ///
+    /// ```
+    /// use pushcodec::sse::ReconnectState;
+    /// let mut r = ReconnectState::new();
+    /// let delays: Vec<_> = (0..12).map(|_| r.next_delay()).collect(); // 12 failures in a row
+    /// // doubled each time, capped (plus at most 25 % jitter):
+    /// assert!(delays[11] <= ReconnectState::DEFAULT_MAX_DELAY * 5 / 4);
+    /// ```
     pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
 
     /// Fresh state: no last event ID, the default delays.

@@ -1,4 +1,11 @@
 //! Close codes and close frames (RFC 6455 §5.5.1, §7.4).
+//!
+//! ```
+//! use pushcodec::ws::{CloseCode, CloseFrame, Message};
+//! let bye = Message::close(CloseCode::GOING_AWAY, "server restart");
+//! let Message::Close(Some(CloseFrame { code, reason })) = &bye else { unreachable!() };
+//! assert_eq!((*code, &**reason), (CloseCode(1001), "server restart"));
+//! ```
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -23,32 +30,128 @@ pub struct CloseCode(pub u16);
 
 impl CloseCode {
     /// 1000: normal closure.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::NORMAL.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::NORMAL, "");
+    /// # let _ = close;
+    /// ```
     pub const NORMAL: CloseCode = CloseCode(1000);
     /// 1001: endpoint going away (server shutdown, page navigation).
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::GOING_AWAY.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::GOING_AWAY, "");
+    /// # let _ = close;
+    /// ```
     pub const GOING_AWAY: CloseCode = CloseCode(1001);
     /// 1002: protocol error.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::PROTOCOL_ERROR.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::PROTOCOL_ERROR, "");
+    /// # let _ = close;
+    /// ```
     pub const PROTOCOL_ERROR: CloseCode = CloseCode(1002);
     /// 1003: unsupported data type.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::UNSUPPORTED.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::UNSUPPORTED, "");
+    /// # let _ = close;
+    /// ```
     pub const UNSUPPORTED: CloseCode = CloseCode(1003);
     /// 1005: no status code was present (never on the wire).
+    ///
+    /// ```
+    /// use pushcodec::ws::CloseCode;
+    /// // reported locally, never sent in a Close frame:
+    /// assert!(!CloseCode::NO_STATUS.is_valid_on_wire());
+    /// ```
     pub const NO_STATUS: CloseCode = CloseCode(1005);
     /// 1006: abnormal closure (never on the wire).
+    ///
+    /// ```
+    /// use pushcodec::ws::CloseCode;
+    /// // reported locally, never sent in a Close frame:
+    /// assert!(!CloseCode::ABNORMAL.is_valid_on_wire());
+    /// ```
     pub const ABNORMAL: CloseCode = CloseCode(1006);
     /// 1007: invalid payload data (e.g. non-UTF-8 text).
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::INVALID_PAYLOAD.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::INVALID_PAYLOAD, "");
+    /// # let _ = close;
+    /// ```
     pub const INVALID_PAYLOAD: CloseCode = CloseCode(1007);
     /// 1008: policy violation.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::POLICY.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::POLICY, "");
+    /// # let _ = close;
+    /// ```
     pub const POLICY: CloseCode = CloseCode(1008);
     /// 1009: message too big.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::TOO_BIG.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::TOO_BIG, "");
+    /// # let _ = close;
+    /// ```
     pub const TOO_BIG: CloseCode = CloseCode(1009);
     /// 1010: client expected an extension the server did not negotiate.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::MANDATORY_EXTENSION.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::MANDATORY_EXTENSION, "");
+    /// # let _ = close;
+    /// ```
     pub const MANDATORY_EXTENSION: CloseCode = CloseCode(1010);
     /// 1011: internal server error.
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::INTERNAL.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::INTERNAL, "");
+    /// # let _ = close;
+    /// ```
     pub const INTERNAL: CloseCode = CloseCode(1011);
     /// 1012: service restart (IANA).
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::SERVICE_RESTART.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::SERVICE_RESTART, "");
+    /// # let _ = close;
+    /// ```
     pub const SERVICE_RESTART: CloseCode = CloseCode(1012);
     /// 1013: try again later (IANA).
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::TRY_AGAIN_LATER.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::TRY_AGAIN_LATER, "");
+    /// # let _ = close;
+    /// ```
     pub const TRY_AGAIN_LATER: CloseCode = CloseCode(1013);
     /// 1014: bad gateway (IANA).
+    ///
+    /// ```
+    /// use pushcodec::ws::{CloseCode, Message};
+    /// assert!(CloseCode::BAD_GATEWAY.is_valid_on_wire());
+    /// let close = Message::close(CloseCode::BAD_GATEWAY, "");
+    /// # let _ = close;
+    /// ```
     pub const BAD_GATEWAY: CloseCode = CloseCode(1014);
 
     /// Whether this code may be sent or received in a Close frame:
@@ -175,6 +278,7 @@ impl CloseFrame {
 /// 1000–1003, 1007–1014 or 3000–4999, a reason of at most 123 bytes), so that
 /// arbitrary messages can be sent and round-tripped.
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for CloseFrame {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let code = match u.int_in_range(0..=2u8)? {

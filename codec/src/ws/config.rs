@@ -5,14 +5,39 @@ use std::time::Duration;
 use super::extension::DeflateConfig;
 
 /// Default `max_frame_size`: 16 MiB.
+///
+/// ```
+/// use pushcodec::ws::{config::DEFAULT_MAX_FRAME_SIZE, WebSocketConfig};
+/// assert_eq!(WebSocketConfig::default().max_frame_size(), DEFAULT_MAX_FRAME_SIZE);
+/// ```
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 /// Default `max_message_size`: 64 MiB.
+///
+/// ```
+/// use pushcodec::ws::{config::DEFAULT_MAX_MESSAGE_SIZE, WebSocketConfig};
+/// assert_eq!(WebSocketConfig::default().max_message_size(), DEFAULT_MAX_MESSAGE_SIZE);
+/// ```
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 /// Default `write_buffer_size`: 128 KiB.
+///
+/// ```
+/// use pushcodec::ws::{config::DEFAULT_WRITE_BUFFER_SIZE, WebSocketConfig};
+/// assert_eq!(WebSocketConfig::default().write_buffer_size(), DEFAULT_WRITE_BUFFER_SIZE);
+/// ```
 pub const DEFAULT_WRITE_BUFFER_SIZE: usize = 128 << 10;
 /// Default `close_timeout`: 5 seconds.
+///
+/// ```
+/// use pushcodec::ws::{config::DEFAULT_CLOSE_TIMEOUT, WebSocketConfig};
+/// assert_eq!(WebSocketConfig::default().close_timeout(), Some(DEFAULT_CLOSE_TIMEOUT));
+/// ```
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default `keep_alive_timeout`: 20 seconds.
+///
+/// ```
+/// use pushcodec::ws::{config::DEFAULT_KEEP_ALIVE_TIMEOUT, WebSocketConfig};
+/// assert_eq!(WebSocketConfig::default().keep_alive_timeout(), DEFAULT_KEEP_ALIVE_TIMEOUT);
+/// ```
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Configuration of a [`WebSocketStream`](super::WebSocketStream) (and of
@@ -63,6 +88,7 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// assert_eq!(c.close_timeout(), Some(Duration::from_secs(1)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WebSocketConfig {
     max_frame_size: usize,
     max_message_size: usize,

@@ -31,6 +31,13 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::error::ProtocolError;
 
 /// The longest possible frame header: 2 + 8 (64-bit length) + 4 (mask key).
+///
+/// ```
+/// use pushcodec::ws::{Frame, OpCode, frame::MAX_HEADER_LEN};
+/// let mut out = [0u8; MAX_HEADER_LEN]; // room for any header
+/// let n = Frame::new(true, OpCode::Binary, vec![0u8; 70_000]).header(Some([1, 2, 3, 4])).write(&mut out);
+/// assert_eq!(n, MAX_HEADER_LEN); // 64-bit length and a mask key: the longest
+/// ```
 pub const MAX_HEADER_LEN: usize = 14;
 
 /// A frame opcode (RFC 6455 §5.2). Reserved opcodes (3–7, 0xB–0xF) have no
@@ -344,6 +351,7 @@ impl Frame {
 }
 
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for Frame {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let opcode = OpCode::arbitrary(u)?;

@@ -1,5 +1,13 @@
 //! [`Message`]: a whole WebSocket message or control frame, and
 //! [`Fragments`]: the frames a message is sent as.
+//!
+//! ```
+//! use pushcodec::ws::{Message, OpCode};
+//! let frames: Vec<_> = Message::text("Hello, world").into_frames(Some(5)).unwrap().collect();
+//! assert_eq!(frames.len(), 3);
+//! assert_eq!((frames[0].opcode, frames[1].opcode), (OpCode::Text, OpCode::Continuation));
+//! assert!(frames[2].fin && !frames[0].fin);
+//! ```
 
 use bytes::Bytes;
 
@@ -320,6 +328,7 @@ impl Iterator for Fragments {
 }
 
 #[cfg(feature = "arbitrary")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> arbitrary::Arbitrary<'a> for Message {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let control = |u: &mut arbitrary::Unstructured<'a>| -> arbitrary::Result<Bytes> {

@@ -19,6 +19,23 @@
 //! (timeouts, misuse); [`Error::close_code`] is the one mapping to the
 //! close code sent to the peer.
 //!
+//! ```
+//! use bytes::BytesMut;
+//! use pushcodec::ws::{CloseCode, Message, MessageCodec, Role};
+//! use tokio_util::codec::{Decoder, Encoder};
+//!
+//! // A client's message through the message layer (frames, masking) to a server:
+//! let mut wire = BytesMut::new();
+//! MessageCodec::new(Role::Client).encode(Message::text("hi"), &mut wire).unwrap();
+//! let mut server = MessageCodec::new(Role::Server);
+//! assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("hi")));
+//!
+//! // A peer's protocol error carries the close code the connection sends:
+//! let mut unmasked = BytesMut::from(&[0x81, 0x02, b'h', b'i'][..]); // a client must mask
+//! let err = MessageCodec::new(Role::Server).decode(&mut unmasked).unwrap_err();
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! ```
+//!
 //! ## Where `nom` is used, and why
 //! `httparse` parses HTTP heads. `nom` tokenizes comma-separated header
 //! values (`Connection`, `Upgrade` and `Sec-WebSocket-Protocol` lists, RFC

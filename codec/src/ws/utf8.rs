@@ -6,6 +6,15 @@
 //! valid UTF-8 string — not only when the message ends. Only the (at most 3)
 //! bytes of a code point cut by a fragment boundary are carried over; each
 //! byte is validated once by `simdutf8` (bytes of a cut code point twice).
+//!
+//! ```
+//! use pushcodec::ws::utf8::Utf8Validator;
+//! // "€" (E2 82 AC) cut across two fragments, then a byte no UTF-8 string has:
+//! let mut v = Utf8Validator::new();
+//! v.feed(b"price: \xe2\x82").unwrap();
+//! v.feed(b"\xac 5").unwrap();
+//! assert_eq!(v.feed(b" \xff").unwrap_err().offset, 13); // 1007, before the message ends
+//! ```
 
 /// Where incremental validation failed.
 ///
@@ -14,6 +23,7 @@
 /// assert_eq!(e.offset, 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Utf8PrefixError {
     /// Offset of the offending sequence from the start of the whole input.
     pub offset: usize,

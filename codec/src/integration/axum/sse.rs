@@ -132,6 +132,13 @@ mod sealed {
 /// ```
 pub trait SseStreamItem: sealed::Sealed {
     /// The event, or the error that ends the response.
+    ///
+    /// ```
+    /// use pushcodec::integration::axum::{Event, SseStreamItem};
+    /// assert!(Event::comment("hi").into_event().is_ok());
+    /// let failed: Result<Event, std::io::Error> = Err(std::io::Error::other("upstream gone"));
+    /// assert_eq!(failed.into_event().unwrap_err().to_string(), "upstream gone");
+    /// ```
     fn into_event(self) -> Result<Event, BoxError>;
 }
 
@@ -149,6 +156,15 @@ impl<E: Into<BoxError>> SseStreamItem for Result<Event, E> {
 
 /// Default keep-alive interval of [`Sse`]: 15 s (HTML §9.2.7 suggests a
 /// comment "every 15 seconds or so").
+///
+/// ```
+/// use futures_util::stream;
+/// use pushcodec::integration::axum::{Event, Sse, DEFAULT_KEEP_ALIVE};
+/// let sse = Sse::new(stream::empty::<Event>());
+/// // a comment every DEFAULT_KEEP_ALIVE (15 s) unless changed:
+/// let sse = sse.keep_alive(Some(DEFAULT_KEEP_ALIVE * 2));
+/// # let _ = sse;
+/// ```
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// A `text/event-stream` response from a `Stream` of [`Event`]s (or of

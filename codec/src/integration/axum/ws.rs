@@ -290,6 +290,12 @@ impl<F> WebSocketUpgrade<F> {
 /// ```
 pub trait OnFailedUpgrade: Send + 'static {
     /// Handles the error.
+    ///
+    /// ```
+    /// use pushcodec::integration::{axum::OnFailedUpgrade, UpgradeError};
+    /// let log = |e: UpgradeError| eprintln!("upgrade failed: {e}");
+    /// log.call(UpgradeError::NotUpgradable);
+    /// ```
     fn call(self, error: UpgradeError);
 }
 

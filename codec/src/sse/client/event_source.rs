@@ -38,11 +38,28 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::codec::Decoder;
 
 /// Default `connect_timeout`: 10 s.
+///
+/// ```
+/// use pushcodec::sse::client::{EventSource, DEFAULT_CONNECT_TIMEOUT};
+/// // A tighter bound for a server on the same network:
+/// let es = EventSource::builder("http://127.0.0.1:8001/events")
+///     .connect_timeout(DEFAULT_CONNECT_TIMEOUT / 5);
+/// # drop(es);
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default `read_timeout`: 5 minutes. Long enough for a model that thinks
 /// before its first token on an API that sends no keep-alives; an SSE
 /// server that sends keep-alive comments (every 15 s or so) is better
 /// served by a shorter one.
+///
+/// ```
+/// use pushcodec::sse::client::EventSource;
+/// use std::time::Duration;
+/// // The server sends a keep-alive comment every 15 s: 3 missed ones mean it is gone.
+/// let es = EventSource::builder("http://127.0.0.1:8001/events")
+///     .read_timeout(Some(Duration::from_secs(45)));
+/// # drop(es);
+/// ```
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The connection state, as `EventSource.readyState` (HTML §9.2.2).

@@ -53,6 +53,21 @@ pub use transport::{Client, ClientBuilder};
 
 /// At most this many bytes of a non-200 response body are read into
 /// [`Error::Status`]: 4 KiB.
+///
+/// ```
+/// use pushcodec::sse::client::{Error, MAX_ERROR_BODY};
+/// // What an `Error::Status` can hold of a 4xx/5xx body, e.g. an API's JSON error:
+/// fn reason(e: &Error) -> Option<&str> {
+///     match e {
+///         Error::Status { body, .. } => {
+///             assert!(body.len() <= MAX_ERROR_BODY);
+///             Some(body)
+///         }
+///         _ => None,
+///     }
+/// }
+/// # let _ = reason;
+/// ```
 pub const MAX_ERROR_BODY: usize = 4 << 10;
 
 /// The rustls version this module's [`ClientBuilder`] takes types of

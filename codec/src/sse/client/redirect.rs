@@ -11,6 +11,11 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode, Uri};
 
 /// Redirects followed per attempt (fetch allows 20; 10 is plenty).
+///
+/// ```
+/// // One more redirect in one attempt fails it with `Error::Redirect`.
+/// assert_eq!(pushcodec::sse::client::MAX_REDIRECTS, 10);
+/// ```
 pub const MAX_REDIRECTS: u32 = 10;
 
 /// Whether `status` is a redirect to follow.

@@ -245,6 +245,7 @@ impl HeaderErrorKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("Sec-WebSocket-Extensions: {} at byte {offset}", kind.describe())]
+#[non_exhaustive]
 pub struct HeaderError {
     kind: HeaderErrorKind,
     offset: usize,

@@ -204,6 +204,7 @@ fn validate_upgrade<B>(
 /// assert_eq!(o.protocols(), ["chat"]);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     protocols: Vec<String>,
     max_head_size: usize,

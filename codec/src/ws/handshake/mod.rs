@@ -13,6 +13,15 @@
 //! status, upgrade headers, `Sec-WebSocket-Accept`, chosen subprotocol, no
 //! extension we did not offer).
 //!
+//! ```
+//! use pushcodec::ws::handshake::{client_request, server_response, validate_response};
+//! // The http-types path, for servers that read the request themselves:
+//! let (request, key) = client_request("ws://example.com/chat").unwrap();
+//! let response = server_response(&request).unwrap();
+//! assert_eq!(response.status(), 101);
+//! assert_eq!(validate_response(&response, &key, &[]).unwrap(), None); // no subprotocol
+//! ```
+//!
 //! | file | job |
 //! | --- | --- |
 //! | `head.rs` | reading a head (bounded in size, header count and — by the callers — time), parsing it |
@@ -65,13 +74,42 @@ pub use server::{
 
 /// Default bound on the whole opening handshake (reading the head,
 /// writing the answer): 10 seconds.
+///
+/// ```
+/// use pushcodec::ws::handshake::{AcceptOptions, DEFAULT_HANDSHAKE_TIMEOUT};
+/// assert_eq!(AcceptOptions::default().handshake_timeout(), Some(DEFAULT_HANDSHAKE_TIMEOUT));
+/// ```
 pub const DEFAULT_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The GUID of RFC 6455 §1.3, appended to the key for the accept hash.
+///
+/// ```
+/// use base64::Engine;
+/// use sha1::{Digest, Sha1};
+/// // RFC 6455 §1.3's example: the key, the GUID, SHA-1, base64.
+/// let hash = Sha1::digest(format!("dGhlIHNhbXBsZSBub25jZQ=={}", pushcodec::ws::handshake::WS_GUID));
+/// let accept = base64::engine::general_purpose::STANDARD.encode(hash);
+/// assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
 pub const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Default limit of a request or response head: 16 KiB.
+///
+/// ```
+/// use pushcodec::ws::handshake::{AcceptOptions, DEFAULT_MAX_HEAD_SIZE};
+/// assert_eq!(AcceptOptions::default().max_head_size(), DEFAULT_MAX_HEAD_SIZE);
+/// ```
 pub const DEFAULT_MAX_HEAD_SIZE: usize = 16 << 10;
 /// Largest number of header fields accepted in a head.
+///
+/// ```
+/// use pushcodec::ws::handshake::{parse_request_head, MAX_HEADERS};
+/// let mut head = String::from("GET / HTTP/1.1\r\n");
+/// for i in 0..=MAX_HEADERS {
+///     head += &format!("x-{i}: 1\r\n");
+/// }
+/// head += "\r\n";
+/// assert!(parse_request_head(head.as_bytes()).is_err()); // one too many
+/// ```
 pub const MAX_HEADERS: usize = 64;
 
 /// `Sec-WebSocket-Accept` for a client key: base64(SHA-1(key + GUID))

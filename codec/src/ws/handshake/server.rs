@@ -21,8 +21,23 @@ use crate::ws::frame_codec::Role;
 use crate::ws::stream::WebSocketStream;
 
 /// Origin check: gets the `Origin` header (if any), returns whether to accept.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pushcodec::ws::handshake::OriginCheck;
+/// let check: OriginCheck = Arc::new(|origin| origin == Some("https://app.example"));
+/// assert!(check(Some("https://app.example")) && !check(None));
+/// ```
 pub type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
 /// Subprotocol choice: gets the offered protocols, returns the one to use.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pushcodec::ws::handshake::SubprotocolChoice;
+/// let choose: SubprotocolChoice =
+///     Arc::new(|offered| offered.iter().find(|p| **p == "v2").map(|p| p.to_string()));
+/// assert_eq!(choose(&["v1", "v2"]).as_deref(), Some("v2"));
+/// ```
 pub type SubprotocolChoice = Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync>;
 
 /// Server-side handshake options, built with [`AcceptOptions::builder`].
@@ -48,6 +63,7 @@ pub type SubprotocolChoice = Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync
 /// assert_eq!(opts.max_head_size(), 8192);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct AcceptOptions {
     max_head_size: usize,
     handshake_timeout: Option<Duration>,

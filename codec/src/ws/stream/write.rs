@@ -33,6 +33,12 @@ use crate::ws::message::{Fragments, Message};
 
 /// Payload size from which a server's data frame is written without being
 /// copied into the write buffer (vectored write of header + payload).
+///
+/// ```
+/// // Below it, a payload is copied next to its header (one small write);
+/// // from it on, the header and the `Bytes` go out in one vectored write.
+/// assert_eq!(pushcodec::ws::stream::LARGE_PAYLOAD, 8 << 10);
+/// ```
 pub const LARGE_PAYLOAD: usize = 8 << 10;
 
 /// Largest write-buffer allocation kept once the buffer has drained.

@@ -7,6 +7,16 @@ use crate::ws::extension::{DeflateConfig, DeflateError};
 
 /// The 4 bytes an empty stored block ends with; a sync flush ends with them
 /// and §7.2.1 removes them from the message's last fragment.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pushcodec::ws::extension::deflate::{Compressed, Deflater, TAIL};
+/// use pushcodec::ws::extension::DeflateConfig;
+/// let mut d = Deflater::new(15, false, &DeflateConfig::default());
+/// let mut out = BytesMut::new();
+/// assert_eq!(d.compress(b"Hello", &mut out).unwrap(), Compressed::Yes);
+/// assert!(!out.ends_with(&TAIL)); // removed, as §7.2.1 says; the peer appends it again
+/// ```
 pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Whether [`Deflater::compress`] compressed the message.

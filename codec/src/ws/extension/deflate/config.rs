@@ -1,8 +1,22 @@
 //! [`DeflateConfig`]: the local policy for permessage-deflate.
 
 /// Default compression level: zlib's default, 6.
+///
+/// ```
+/// use pushcodec::ws::extension::deflate::{DeflateConfig, DEFAULT_LEVEL};
+/// assert_eq!(DeflateConfig::default().level(), DEFAULT_LEVEL);
+/// let fast = DeflateConfig::builder().level(1).build(); // a token stream: less CPU per message
+/// # let _ = fast;
+/// ```
 pub const DEFAULT_LEVEL: u8 = 6;
 /// Default zlib `memLevel` of the compressor: zlib's default, 8.
+///
+/// ```
+/// use pushcodec::ws::extension::deflate::{DeflateConfig, DEFAULT_MEM_LEVEL};
+/// assert_eq!(DeflateConfig::default().mem_level(), DEFAULT_MEM_LEVEL);
+/// let small = DeflateConfig::builder().mem_level(1).build(); // less memory per connection
+/// # let _ = small;
+/// ```
 pub const DEFAULT_MEM_LEVEL: u8 = 8;
 
 /// What this endpoint allows and asks for when it negotiates
@@ -41,6 +55,7 @@ pub const DEFAULT_MEM_LEVEL: u8 = 8;
 /// assert_eq!(DeflateConfig::default().server_max_window_bits(), 15);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeflateConfig {
     enabled: bool,
     server_max_window_bits: u8,

@@ -11,6 +11,13 @@ use crate::ws::extension::DeflateConfig;
 use crate::ws::Role;
 
 /// The registered extension name (RFC 7692 §7).
+///
+/// ```
+/// use pushcodec::ws::extension::{deflate, header::parse_extensions};
+/// let offer = deflate::client_offer(&Default::default()).unwrap();
+/// let offer = offer.to_str().unwrap();
+/// assert_eq!(parse_extensions(offer).unwrap()[0].name(), deflate::PERMESSAGE_DEFLATE);
+/// ```
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
