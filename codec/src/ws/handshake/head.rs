@@ -24,7 +24,7 @@ pub struct HeadScanner {
     scanned: usize,
     /// Bytes examined in total, for the linear-time test (not public: a
     /// test hook, issue 13).
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     examined: usize,
 }
 
@@ -42,7 +42,7 @@ impl HeadScanner {
     pub fn find(&mut self, buf: &[u8]) -> Option<usize> {
         // The terminator may straddle the previous end: back up 3 bytes.
         let from = self.scanned.saturating_sub(3).min(buf.len());
-        #[cfg(test)]
+        #[cfg(any(test, fuzzing))]
         {
             self.examined += buf.len() - from;
         }
@@ -51,9 +51,12 @@ impl HeadScanner {
         found
     }
 
-    /// Total bytes examined so far (for the linearity test).
-    #[cfg(test)]
-    pub(crate) fn examined(&self) -> usize {
+    /// Total bytes examined so far: a test hook for the linearity checks
+    /// (the unit test and the `ws_handshake` fuzz target, which cargo-fuzz
+    /// builds with `--cfg fuzzing`); not part of the public API.
+    #[cfg(any(test, fuzzing))]
+    #[doc(hidden)]
+    pub fn examined(&self) -> usize {
         self.examined
     }
 }
