@@ -79,6 +79,28 @@ mod tests {
         }
     }
 
+    /// Fuzz finding (ws_frame_decode, regressions/ws_frame_decode/
+    /// rsv-on-continuation-9cfdf5d5): the reference took an allowed RSV bit
+    /// on a continuation frame, which RFC 7692 §6.1 puts on a message's
+    /// first frame only (FrameCodec refuses it with 1002).
+    #[test]
+    fn an_allowed_rsv_bit_on_a_continuation_or_control_frame_is_1002() {
+        let key = [1, 2, 3, 4];
+        for first in [0x40u8, 0x89 | 0x40] {
+            // Masked (client to server), empty payload, RSV1 set.
+            let mut wire = vec![first, 0x80];
+            wire.extend_from_slice(&key);
+            let (frames, end) = ws_reference_frames(&wire, true, 0b100, 1 << 20);
+            assert!(frames.is_empty());
+            assert_eq!(end, RefEnd::Error(vec![1002]), "first byte {first:#x}");
+        }
+        // On a text frame it is the extension's flag, accepted.
+        let mut wire = vec![0xC1, 0x80];
+        wire.extend_from_slice(&key);
+        let (frames, end) = ws_reference_frames(&wire, true, 0b100, 1 << 20);
+        assert_eq!((frames.len(), end), (1, RefEnd::Clean));
+    }
+
     #[test]
     fn reads_cover_the_input_in_order() {
         let data: Vec<u8> = (0..200u8).collect();

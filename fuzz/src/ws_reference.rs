@@ -109,6 +109,12 @@ fn ref_header(
     if rsv & !allowed_rsv != 0 {
         errors.push(1002); // §5.2 RSV bits without a negotiated extension
     }
+    if rsv != 0 && (opcode == 0 || opcode >= 8) {
+        // RFC 7692 §6.1: a negotiated extension's bit (permessage-deflate's
+        // RSV1) belongs on the first frame of a data message only, never on
+        // a continuation or a control frame.
+        errors.push(1002);
+    }
     if server_role != masked {
         errors.push(1002); // §5.1 clients mask, servers do not
     }
